@@ -7,11 +7,14 @@
 #   KUBEBUILDER_ASSETS if set and holding kube-apiserver + etcd, the kube build is skipped
 set -euo pipefail
 
-KUBE_VERSION="${BERTH_KUBE_VERSION:-v1.36.3}"
-ETCD_VERSION="${BERTH_ETCD_VERSION:-v3.6.16}"
-KWOK_VERSION="${BERTH_KWOK_VERSION:-v0.7.0}"
-HELM_VERSION="${BERTH_HELM_VERSION:-v3.19.5}"
-FERRETDB_VERSION="${BERTH_FERRETDB_VERSION:-v1.24.2}"
+# One list of versions, shared with berth_testkit.parts.
+# shellcheck source=../libs/testkit/src/berth_testkit/parts-versions.env
+source "$(dirname "${BASH_SOURCE[0]}")/../libs/testkit/src/berth_testkit/parts-versions.env"
+KUBE_VERSION="${BERTH_KUBE_VERSION:-$KUBE}"
+ETCD_VERSION="${BERTH_ETCD_VERSION:-$ETCD}"
+KWOK_VERSION="${BERTH_KWOK_VERSION:-$KWOK}"
+HELM_VERSION="${BERTH_HELM_VERSION:-$HELM}"
+FERRETDB_VERSION="${BERTH_FERRETDB_VERSION:-$FERRETDB}"
 CACHE="${BERTH_PARTS_CACHE:-$HOME/.cache/berth/parts}"
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath" GOTOOLCHAIN=local
 
@@ -93,7 +96,7 @@ for p in "${parts[@]}"; do
     etcd) build_etcd ;;
     kwok) build_simple kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" kwok ;;
     helm) build_simple helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm ;;
-    ferretdb) build_simple ferretdb github.com/FerretDB/FerretDB "$FERRETDB_VERSION" FerretDB ;;
+    ferretdb) build_simple ferretdb github.com/FerretDB/FerretDB/cmd/ferretdb "$FERRETDB_VERSION" ferretdb ;;
     *) log "unknown part $p"; exit 2 ;;
   esac
 done

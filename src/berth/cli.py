@@ -1,1 +1,55 @@
-def main() -> None: ...
+"""The `berth` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .launcher import UpOptions, up
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="berth", description="Berth container platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="run the whole platform on this machine (embedded defaults)")
+    p_up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BERTH_DATA_DIR", ".berth")))
+    p_up.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BERTH_GATEWAY_PORT", "8080")),
+        help="gateway HTTP port (API and console)",
+    )
+    p_up.add_argument("--nats-port", type=int, default=4222)
+    p_up.add_argument(
+        "--side-port-base",
+        type=int,
+        default=9100,
+        help="NATS monitoring on this port, services' /healthz /readyz /metrics on the next ones",
+    )
+    p_up.add_argument("--host", default="127.0.0.1")
+    p_up.add_argument("--only", action="append", default=[], help="start only this service (repeatable)")
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command == "up":
+        sys.exit(
+            up(
+                UpOptions(
+                    data_dir=args.data_dir,
+                    nats_port=args.nats_port,
+                    gateway_port=args.port,
+                    side_port_base=args.side_port_base,
+                    host=args.host,
+                    only=args.only,
+                )
+            )
+        )
+    if args.command == "version":
+        from importlib.metadata import version
+
+        print(version("berth"))

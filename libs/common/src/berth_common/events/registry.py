@@ -116,7 +116,9 @@ def command(type_: str, *, service: str, verb: str, description: str = "") -> Ca
 
     def deco(cls: type[M]) -> type[M]:
         registry.register(
-            MessageSpec(type_, "command", f"berth.cmd.{service}.{verb}", cls, description or (cls.__doc__ or "").strip())
+            MessageSpec(
+                type_, "command", f"berth.cmd.{service}.{verb}", cls, description or (cls.__doc__ or "").strip()
+            )
         )
         return cls
 

@@ -1,0 +1,13 @@
+"""Entry point: `berth-gateway` (settings from BERTH_* variables)."""
+
+from __future__ import annotations
+
+from .app import app
+
+
+def main() -> None:
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

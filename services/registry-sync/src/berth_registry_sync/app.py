@@ -1,0 +1,7 @@
+"""The registry-sync service object: its subjects, collections, handlers and queries are declared on it."""
+
+from __future__ import annotations
+
+from berth_common.runtime import ServiceApp
+
+app = ServiceApp("registry-sync", owns=["berth.cmd.registry-sync.>", "berth.evt.registry.>"], collections=[])
