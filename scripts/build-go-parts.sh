@@ -89,6 +89,21 @@ build_simple() { # name module-path version binary-name
   GOBIN="$out" go install -ldflags "-s -w" "$pkg@$ver"
 }
 
+build_ferretdb() {
+  # FerretDB's main refuses to start without build/version/version.txt, which its module
+  # zip lacks; build from a writable copy of the module with that file written.
+  local out="$CACHE/ferretdb-$FERRETDB_VERSION/bin"
+  [[ -x "$out/ferretdb" ]] && { log "ferretdb $FERRETDB_VERSION cached"; return; }
+  local src="$CACHE/src/ferretdb-$FERRETDB_VERSION" moddir
+  moddir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')
+  rm -rf "$src"; mkdir -p "$src" "$out"
+  cp -r "$moddir/." "$src/"; chmod -R u+w "$src"
+  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  log "building ferretdb $FERRETDB_VERSION"
+  (cd "$src" && go build -ldflags "-s -w" -o "$out/ferretdb.tmp" ./cmd/ferretdb)
+  mv "$out/ferretdb.tmp" "$out/ferretdb"
+}
+
 parts=("$@"); ((${#parts[@]})) || parts=(etcd kube kwok helm ferretdb)
 for p in "${parts[@]}"; do
   case $p in
@@ -96,7 +111,7 @@ for p in "${parts[@]}"; do
     etcd) build_etcd ;;
     kwok) build_simple kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" kwok ;;
     helm) build_simple helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm ;;
-    ferretdb) build_simple ferretdb github.com/FerretDB/FerretDB/cmd/ferretdb "$FERRETDB_VERSION" ferretdb ;;
+    ferretdb) build_ferretdb ;;
     *) log "unknown part $p"; exit 2 ;;
   esac
 done

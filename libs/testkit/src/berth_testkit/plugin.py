@@ -1,17 +1,32 @@
 """pytest plugin: fixtures that start the real parts Berth's tests use.
 
 Registered through the ``pytest11`` entry point, so every test directory in the
-workspace gets them. Slow servers are session-scoped.
+workspace gets them. Slow servers are session-scoped; cheap ones are per test so
+tests can configure and break them freely.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
 
+from .kube import KubeApi, KubeCluster
+from .mongo import MongoServer, start_mongo
+from .monitoring import Alertmanager, Prometheus
 from .nats import NatsServer
+from .powerdns import PowerDNS
+from .registry import Registry
+
+# (part, seconds) of every server the fixtures started, shown in the terminal summary.
+STARTUPS: list[tuple[str, float]] = []
+
+KWOK_NODES = (("kwok-node-0", "zone-a"), ("kwok-node-1", "zone-b"), ("kwok-node-2", "zone-c"))
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +49,153 @@ def nats_isolated(tmp_path: Path) -> Iterator[NatsServer]:
     srv = NatsServer(tmp_path / "nats").start()
     yield srv
     srv.stop()
+
+
+# --- MongoDB protocol ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mongo(parts_dir: Path) -> Iterator[MongoServer]:
+    """FerretDB (SQLite backend), or the MongoDB at BERTH_MONGODB_URL. Shared by the session:
+    use ``mongo_db_name`` for a database of the test's own."""
+    srv = start_mongo(parts_dir / "ferretdb")
+    STARTUPS.append((f"mongo ({srv.kind})", srv.startup_seconds))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def mongo_db_name(request: pytest.FixtureRequest) -> str:
+    """A database name unique to this test (MongoDB allows 63 bytes, no ``/\\. "$``)."""
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:40]
+    return f"t_{stem}_{uuid.uuid4().hex[:10]}"
+
+
+# --- Kubernetes ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kube_api(parts_dir: Path) -> Iterator[KubeApi]:
+    """etcd + kube-apiserver (RBAC, admin client cert): the envtest equivalent.
+    No controllers run: Deployments get no ReplicaSets here; use ``kube_cluster`` for that."""
+    api = KubeApi(parts_dir / "kube").start()
+    STARTUPS.append(("kube_api (etcd + kube-apiserver)", api.startup_seconds))
+    yield api
+    api.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def kube_cluster(kube_api: KubeApi, parts_dir: Path) -> AsyncIterator[KubeCluster]:
+    """kube_api plus kube-controller-manager, kube-scheduler and kwok with three Ready
+    simulated nodes (zones a, b, c). It shares kube_api's API server."""
+    cluster = KubeCluster(kube_api, parts_dir / "kube-cluster").start()
+    try:
+        for name, zone in KWOK_NODES:
+            await cluster.create_node(name, zone=zone)
+    except BaseException:
+        cluster.stop()
+        raise
+    STARTUPS.append(("kube_cluster (+ controllers, scheduler, kwok, 3 nodes)", cluster.startup_seconds))
+    yield cluster
+    cluster.stop()
+
+
+# --- OCI registries -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry_factory(tmp_path: Path) -> Iterator[Callable[..., Registry]]:
+    """``registry_factory(auth=True, notify=[url], notify_headers={...})`` starts a registry."""
+    started: list[Registry] = []
+
+    def make(**options: Any) -> Registry:
+        reg = Registry(tmp_path / f"registry-{len(started)}", **options).start()
+        STARTUPS.append(("registry", reg.startup_seconds))
+        started.append(reg)
+        return reg
+
+    yield make
+    for reg in started:
+        reg.stop()
+
+
+@pytest.fixture
+def registry_a(registry_factory: Callable[..., Registry]) -> Registry:
+    return registry_factory()
+
+
+@pytest.fixture
+def registry_b(registry_factory: Callable[..., Registry]) -> Registry:
+    return registry_factory()
+
+
+@pytest.fixture
+def registry_open(registry_factory: Callable[..., Registry]) -> Registry:
+    """A registry without authentication."""
+    return registry_factory(auth=False)
+
+
+# --- Prometheus and Alertmanager ----------------------------------------------------------
+
+
+@pytest.fixture
+def alertmanager_factory(tmp_path: Path) -> Iterator[Callable[..., Alertmanager]]:
+    """``alertmanager_factory(webhook_urls=[url], group_wait="0s", ...)``."""
+    started: list[Alertmanager] = []
+
+    def make(**options: Any) -> Alertmanager:
+        am = Alertmanager(tmp_path / f"alertmanager-{len(started)}", **options).start()
+        STARTUPS.append(("alertmanager", am.startup_seconds))
+        started.append(am)
+        return am
+
+    yield make
+    for am in started:
+        am.stop()
+
+
+@pytest.fixture
+def alertmanager(alertmanager_factory: Callable[..., Alertmanager]) -> Alertmanager:
+    """An Alertmanager with no receivers configured."""
+    return alertmanager_factory()
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
+    """``prometheus_factory(rule_groups=[...], alertmanagers=[am.url], scrape_targets={...})``."""
+    started: list[Prometheus] = []
+
+    def make(**options: Any) -> Prometheus:
+        prom = Prometheus(tmp_path / f"prometheus-{len(started)}", **options).start()
+        STARTUPS.append(("prometheus", prom.startup_seconds))
+        started.append(prom)
+        return prom
+
+    yield make
+    for prom in started:
+        prom.stop()
+
+
+@pytest.fixture
+def prometheus(prometheus_factory: Callable[..., Prometheus]) -> Prometheus:
+    return prometheus_factory()
+
+
+# --- PowerDNS -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def powerdns(tmp_path: Path) -> Iterator[PowerDNS]:
+    """pdns_server (sqlite3 backend) with its HTTP API; an empty database per test."""
+    pdns = PowerDNS(tmp_path / "pdns").start()
+    STARTUPS.append(("powerdns", pdns.startup_seconds))
+    yield pdns
+    pdns.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not STARTUPS:
+        return
+    terminalreporter.section("berth parts start-up")
+    for part, seconds in STARTUPS:
+        terminalreporter.write_line(f"{part}: {seconds:.1f}s")
