@@ -80,13 +80,13 @@ build_etcd() {
   mv "$out/etcd.tmp" "$out/etcd"
 }
 
-build_simple() { # name module-path version binary-name
-  local name=$1 pkg=$2 ver=$3 bin=$4
+build_simple() { # name module-path version binary-name [extra ldflags]
+  local name=$1 pkg=$2 ver=$3 bin=$4 ldflags=${5:-}
   local out="$CACHE/$name-$ver/bin"
   [[ -x "$out/$bin" ]] && { log "$name $ver cached"; return; }
   mkdir -p "$out"
   log "building $name $ver"
-  GOBIN="$out" go install -ldflags "-s -w" "$pkg@$ver"
+  GOBIN="$out" go install -ldflags "-s -w $ldflags" "$pkg@$ver"
 }
 
 build_ferretdb() {
@@ -106,13 +106,16 @@ build_ferretdb() {
 
 parts=("$@"); ((${#parts[@]})) || parts=(etcd kube kwok helm ferretdb)
 for p in "${parts[@]}"; do
+  started=$SECONDS
   case $p in
     kube) build_kube ;;
     etcd) build_etcd ;;
     kwok) build_simple kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" kwok ;;
-    helm) build_simple helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm ;;
+    helm) build_simple helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm \
+            "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
     ferretdb) build_ferretdb ;;
     *) log "unknown part $p"; exit 2 ;;
   esac
+  log "$p: $((SECONDS - started))s"
 done
 log "done: $CACHE"

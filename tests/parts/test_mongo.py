@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from berth_testkit.mongo import MongoServer
 from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from berth_testkit.mongo import MongoServer
 
-
-async def test_documents_round_trip_and_unique_index_rejects_duplicate(
-    mongo: MongoServer, mongo_db_name: str
-) -> None:
+async def test_documents_round_trip_and_unique_index_rejects_duplicate(mongo: MongoServer, mongo_db_name: str) -> None:
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo.url, serverSelectionTimeoutMS=10_000)
     try:
         coll = client[mongo_db_name]["clusters"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import aiohttp
-
 from berth_testkit.oci import OCI_MANIFEST, push_image, sha256_digest
 from berth_testkit.registry import Registry
 
@@ -16,12 +15,14 @@ async def test_image_pushed_is_pulled_back_by_digest(registry_a: Registry, regis
         async with http.get(f"{registry_a.url}/v2/") as resp:
             assert resp.status == 401, "the registry must demand credentials"
 
-        pushed = await push_image(http, registry_a.url, "team/app", "v1", headers=auth,
-                                  files={"app/version": b"1.0.0\n"})
+        pushed = await push_image(
+            http, registry_a.url, "team/app", "v1", headers=auth, files={"app/version": b"1.0.0\n"}
+        )
         assert pushed.digest == sha256_digest(pushed.manifest)
 
-        async with http.get(f"{registry_a.url}/v2/team/app/manifests/{pushed.digest}",
-                            headers={**auth, "Accept": OCI_MANIFEST}) as resp:
+        async with http.get(
+            f"{registry_a.url}/v2/team/app/manifests/{pushed.digest}", headers={**auth, "Accept": OCI_MANIFEST}
+        ) as resp:
             assert resp.status == 200
             assert resp.headers["Docker-Content-Digest"] == pushed.digest
             assert await resp.read() == pushed.manifest
@@ -36,8 +37,9 @@ async def test_image_pushed_is_pulled_back_by_digest(registry_a: Registry, regis
             assert (await resp.json())["tags"] == ["v1"]
         # the second registry is a separate store with its own credentials
         b_auth = registry_b.auth_headers
-        async with http.get(f"{registry_b.url}/v2/team/app/manifests/{pushed.digest}",
-                            headers={**b_auth, "Accept": OCI_MANIFEST}) as resp:
+        async with http.get(
+            f"{registry_b.url}/v2/team/app/manifests/{pushed.digest}", headers={**b_auth, "Accept": OCI_MANIFEST}
+        ) as resp:
             assert resp.status == 404
         async with http.get(f"{registry_b.url}/v2/", headers=auth) as resp:
             assert resp.status == 401
@@ -72,8 +74,9 @@ async def test_registry_deletes_manifests_and_notifies(registry_factory: object)
             await asyncio.wait_for(got.wait(), timeout=20)
             async with http.delete(f"{reg.url}/v2/ops/tool/manifests/{pushed.digest}") as resp:
                 assert resp.status == 202
-            async with http.get(f"{reg.url}/v2/ops/tool/manifests/{pushed.digest}",
-                                headers={"Accept": OCI_MANIFEST}) as resp:
+            async with http.get(
+                f"{reg.url}/v2/ops/tool/manifests/{pushed.digest}", headers={"Accept": OCI_MANIFEST}
+            ) as resp:
                 assert resp.status == 404
         pushes = [e for e in events if e.get("action") == "push"]
         assert any(e["target"]["digest"] == pushed.digest for e in pushes)  # type: ignore[index]

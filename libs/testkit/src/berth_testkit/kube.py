@@ -61,13 +61,16 @@ class KubeApi:
         etcd = Proc(
             "etcd",
             [
-                binary("etcd"), "--name=default", f"--data-dir={self.work_dir / 'etcd'}",
+                binary("etcd"),
+                "--name=default",
+                f"--data-dir={self.work_dir / 'etcd'}",
                 f"--listen-client-urls=http://127.0.0.1:{self.etcd_port}",
                 f"--advertise-client-urls=http://127.0.0.1:{self.etcd_port}",
                 f"--listen-peer-urls=http://127.0.0.1:{self.etcd_peer_port}",
                 f"--initial-advertise-peer-urls=http://127.0.0.1:{self.etcd_peer_port}",
                 f"--initial-cluster=default=http://127.0.0.1:{self.etcd_peer_port}",
-                "--unsafe-no-fsync=true", "--log-level=warn",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
             ],
             log_dir=self.work_dir,
         ).start()
@@ -78,15 +81,20 @@ class KubeApi:
             "kube-apiserver",
             [
                 binary("kube-apiserver"),
-                "--advertise-address=127.0.0.1", "--bind-address=127.0.0.1", f"--secure-port={self.port}",
+                "--advertise-address=127.0.0.1",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={self.port}",
                 f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
-                f"--cert-dir={p}", f"--tls-cert-file={p / 'apiserver.crt'}",
-                f"--tls-private-key-file={p / 'apiserver.key'}", f"--client-ca-file={p / 'ca.crt'}",
+                f"--cert-dir={p}",
+                f"--tls-cert-file={p / 'apiserver.crt'}",
+                f"--tls-private-key-file={p / 'apiserver.key'}",
+                f"--client-ca-file={p / 'ca.crt'}",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-account-key-file={p / 'sa.pub'}",
                 f"--service-account-signing-key-file={p / 'sa.key'}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-                "--authorization-mode=RBAC", "--allow-privileged=true",
+                "--authorization-mode=RBAC",
+                "--allow-privileged=true",
                 # as envtest does: pods need no token Secret/ServiceAccount to be admitted
                 "--disable-admission-plugins=ServiceAccount",
             ],
@@ -110,8 +118,13 @@ class KubeApi:
         self.ca.pair.write(p, "ca")
         self.ca.issue(
             "kube-apiserver",
-            dns_names=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                       "kubernetes.default.svc.cluster.local"),
+            dns_names=(
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ),
             ip_addresses=("127.0.0.1", "10.0.0.1"),
             server=True,
         ).write(p, "apiserver")
@@ -127,11 +140,21 @@ class KubeApi:
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "berth-test", "cluster": {
-                "server": self.server, "certificate-authority-data": _b64(self.ca.cert_pem)}}],
-            "users": [{"name": "berth-admin", "user": {
-                "client-certificate-data": _b64(self.admin.cert_pem),
-                "client-key-data": _b64(self.admin.key_pem)}}],
+            "clusters": [
+                {
+                    "name": "berth-test",
+                    "cluster": {"server": self.server, "certificate-authority-data": _b64(self.ca.cert_pem)},
+                }
+            ],
+            "users": [
+                {
+                    "name": "berth-admin",
+                    "user": {
+                        "client-certificate-data": _b64(self.admin.cert_pem),
+                        "client-key-data": _b64(self.admin.key_pem),
+                    },
+                }
+            ],
             "contexts": [{"name": "berth-test", "context": {"cluster": "berth-test", "user": "berth-admin"}}],
             "current-context": "berth-test",
         }
@@ -182,16 +205,23 @@ class KubeCluster:
         kubeconfig = str(self.api.kubeconfig_path)
         pki = self.api.pki_dir
         common = [
-            f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}", "--bind-address=127.0.0.1", "--leader-elect=false",
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--bind-address=127.0.0.1",
+            "--leader-elect=false",
         ]
         kcm_port, sched_port = free_port(), free_port()
         kcm = Proc(
             "kube-controller-manager",
             [
-                binary("kube-controller-manager"), *common, f"--secure-port={kcm_port}",
-                f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
-                f"--cluster-signing-cert-file={pki / 'ca.crt'}", f"--cluster-signing-key-file={pki / 'ca.key'}",
+                binary("kube-controller-manager"),
+                *common,
+                f"--secure-port={kcm_port}",
+                f"--service-account-private-key-file={pki / 'sa.key'}",
+                f"--root-ca-file={pki / 'ca.crt'}",
+                f"--cluster-signing-cert-file={pki / 'ca.crt'}",
+                f"--cluster-signing-key-file={pki / 'ca.key'}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             ],
             log_dir=self.work_dir,
@@ -207,9 +237,13 @@ class KubeCluster:
         kwok = Proc(
             "kwok",
             [
-                binary("kwok"), f"--kubeconfig={kubeconfig}", "--manage-all-nodes=false",
+                binary("kwok"),
+                f"--kubeconfig={kubeconfig}",
+                "--manage-all-nodes=false",
                 f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
-                "--node-ip=127.0.0.1", f"--server-address=127.0.0.1:{kwok_port}",
+                "--node-ip=127.0.0.1",
+                "--cidr=10.244.0.1/16",
+                f"--server-address=127.0.0.1:{kwok_port}",
             ],
             log_dir=self.work_dir,
         ).start()
@@ -243,15 +277,19 @@ class KubeCluster:
     ) -> dict[str, Any]:
         """Create a Node that kwok manages and wait until it reports Ready."""
         capacity = {"cpu": cpu, "memory": memory, "pods": pods}
-        body = {
+        body: Any = {  # the client's stubs want V1Node; it serialises a dict the same
             "apiVersion": "v1",
             "kind": "Node",
             "metadata": {
                 "name": name,
                 "annotations": {KWOK_NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
                 "labels": {
-                    "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                    "type": "kwok", "topology.kubernetes.io/zone": zone, **(labels or {}),
+                    "kubernetes.io/hostname": name,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                    "type": "kwok",
+                    "topology.kubernetes.io/zone": zone,
+                    **(labels or {}),
                 },
             },
             "spec": {"taints": taints or []},
@@ -268,7 +306,7 @@ class KubeCluster:
                     result: dict[str, Any] = api.sanitize_for_serialization(node)
                     return result
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"kwok did not make node {name} Ready in {ready_timeout:.0f}s.\n"
-                                       + self.log_tails())
+                    raise TimeoutError(
+                        f"kwok did not make node {name} Ready in {ready_timeout:.0f}s.\n" + self.log_tails()
+                    )
                 await asyncio.sleep(0.2)
-

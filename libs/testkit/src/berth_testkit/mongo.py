@@ -40,15 +40,22 @@ class FerretDB:
         proc = Proc(
             "ferretdb",
             [
-                binary("ferretdb"), f"--listen-addr=127.0.0.1:{self.port}", "--handler=sqlite",
-                f"--sqlite-url=file:{data}/", f"--state-dir={self.work_dir}",
-                f"--debug-addr=127.0.0.1:{self.debug_port}", "--telemetry=disable", "--log-level=WARN",
+                binary("ferretdb"),
+                f"--listen-addr=127.0.0.1:{self.port}",
+                "--handler=sqlite",
+                f"--sqlite-url=file:{data}/",
+                f"--state-dir={self.work_dir}",
+                f"--debug-addr=127.0.0.1:{self.debug_port}",
+                "--telemetry=disable",
+                "--log-level=WARN",
             ],
             log_dir=self.work_dir,
         ).start()
         proc.wait_ready(lambda: tcp_open(self.port), timeout=60, what=f"(port {self.port})")
         return MongoServer(
-            url=f"mongodb://127.0.0.1:{self.port}/", kind="ferretdb", proc=proc,
+            url=f"mongodb://127.0.0.1:{self.port}/",
+            kind="ferretdb",
+            proc=proc,
             startup_seconds=time.monotonic() - began,
         )
 

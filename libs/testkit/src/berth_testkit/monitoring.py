@@ -40,8 +40,11 @@ class Alertmanager:
             ]
         return {
             "route": {
-                "receiver": "berth", "group_by": ["alertname"], "group_wait": self.group_wait,
-                "group_interval": self.group_interval, "repeat_interval": self.repeat_interval,
+                "receiver": "berth",
+                "group_by": ["alertname"],
+                "group_wait": self.group_wait,
+                "group_interval": self.group_interval,
+                "repeat_interval": self.repeat_interval,
             },
             "receivers": [receiver],
         }
@@ -54,9 +57,12 @@ class Alertmanager:
         self.proc = Proc(
             "alertmanager",
             [
-                binary("prometheus-alertmanager"), f"--config.file={config}",
-                f"--storage.path={self.work_dir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
-                "--cluster.listen-address=", "--log.level=info",
+                binary("prometheus-alertmanager"),
+                f"--config.file={config}",
+                f"--storage.path={self.work_dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+                "--log.level=info",
             ],
             log_dir=self.work_dir,
         ).start()
@@ -92,8 +98,10 @@ class Prometheus:
             "global": {"scrape_interval": self.interval, "evaluation_interval": self.interval},
             "scrape_configs": [
                 {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{self.port}"]}]},
-                *({"job_name": job, "static_configs": [{"targets": list(targets)}]}
-                  for job, targets in self.scrape_targets.items()),
+                *(
+                    {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+                    for job, targets in self.scrape_targets.items()
+                ),
             ],
         }
         if self.rule_groups:
@@ -113,9 +121,12 @@ class Prometheus:
         self.proc = Proc(
             "prometheus",
             [
-                binary("prometheus"), f"--config.file={config}",
-                f"--storage.tsdb.path={self.work_dir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
-                "--web.enable-lifecycle", "--web.enable-admin-api",
+                binary("prometheus"),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.work_dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+                "--web.enable-admin-api",
             ],
             log_dir=self.work_dir,
         ).start()

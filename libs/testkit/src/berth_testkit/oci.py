@@ -42,8 +42,14 @@ class PushedImage:
     blobs: dict[str, bytes]  # digest -> content (config and layer)
 
 
-async def push_blob(session: aiohttp.ClientSession, base_url: str, repository: str, data: bytes,
-                    *, headers: Mapping[str, str] | None = None) -> str:
+async def push_blob(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    repository: str,
+    data: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> str:
     digest = sha256_digest(data)
     async with session.post(f"{base_url}/v2/{repository}/blobs/uploads/", headers=headers) as resp:
         if resp.status != 202:
@@ -51,7 +57,8 @@ async def push_blob(session: aiohttp.ClientSession, base_url: str, repository: s
         location = urljoin(f"{base_url}/", resp.headers["Location"])
     sep = "&" if "?" in location else "?"
     async with session.put(
-        f"{location}{sep}digest={digest}", data=data,
+        f"{location}{sep}digest={digest}",
+        data=data,
         headers={**(headers or {}), "Content-Type": "application/octet-stream"},
     ) as resp:
         if resp.status != 201:
@@ -72,20 +79,29 @@ async def push_image(
     ``headers`` carry the credentials, e.g. ``Registry.auth_headers``."""
     layer = layer_tar_gz(files or {"hello.txt": f"{repository}:{tag}\n".encode()})
     diff_id = sha256_digest(gzip.decompress(layer))
-    config = json.dumps({
-        "architecture": "amd64", "os": "linux", "config": {},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-    }, separators=(",", ":")).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        },
+        separators=(",", ":"),
+    ).encode()
     config_digest = await push_blob(session, base_url, repository, config, headers=headers)
     layer_digest = await push_blob(session, base_url, repository, layer, headers=headers)
-    manifest = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER, "digest": layer_digest, "size": len(layer)}],
-    }, separators=(",", ":")).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": OCI_LAYER, "digest": layer_digest, "size": len(layer)}],
+        },
+        separators=(",", ":"),
+    ).encode()
     async with session.put(
-        f"{base_url}/v2/{repository}/manifests/{tag}", data=manifest,
+        f"{base_url}/v2/{repository}/manifests/{tag}",
+        data=manifest,
         headers={**(headers or {}), "Content-Type": OCI_MANIFEST},
     ) as resp:
         if resp.status != 201:

@@ -83,9 +83,7 @@ def binary(name: str) -> str:
     if name in GO_BINARIES:
         return _go_binary(name)
     if name in DEBIAN_BINARIES:
-        return which_or_fail(
-            name, how=f"It comes from the Debian package {DEBIAN_BINARIES[name]}. {INSTALL_HINT}"
-        )
+        return which_or_fail(name, how=f"It comes from the Debian package {DEBIAN_BINARIES[name]}. {INSTALL_HINT}")
     raise KeyError(f"unknown part binary {name!r}")
 
 

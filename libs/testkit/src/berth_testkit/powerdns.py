@@ -61,19 +61,30 @@ class PowerDNS:
         self.proc = Proc(
             "pdns_server",
             [
-                binary("pdns_server"), f"--config-dir={self.work_dir}", f"--socket-dir={self.work_dir}",
-                "--guardian=no", "--daemon=no", "--disable-syslog", "--write-pid=no", "--log-timestamp=no",
-                "--launch=gsqlite3", f"--gsqlite3-database={db}",
-                "--local-address=127.0.0.1", f"--local-port={self.dns_port}",
-                "--api=yes", f"--api-key={self.api_key}", "--webserver=yes",
-                "--webserver-address=127.0.0.1", f"--webserver-port={self.web_port}",
-                "--webserver-allow-from=127.0.0.0/8", "--security-poll-suffix=", "--loglevel=4",
+                binary("pdns_server"),
+                f"--config-dir={self.work_dir}",
+                f"--socket-dir={self.work_dir}",
+                "--guardian=no",
+                "--daemon=no",
+                "--disable-syslog",
+                "--write-pid=no",
+                "--log-timestamp=no",
+                "--launch=gsqlite3",
+                f"--gsqlite3-database={db}",
+                "--local-address=127.0.0.1",
+                f"--local-port={self.dns_port}",
+                "--api=yes",
+                f"--api-key={self.api_key}",
+                "--webserver=yes",
+                "--webserver-address=127.0.0.1",
+                f"--webserver-port={self.web_port}",
+                "--webserver-allow-from=127.0.0.0/8",
+                "--security-poll-suffix=",
+                "--loglevel=4",
             ],
             log_dir=self.work_dir,
         ).start()
-        self.proc.wait_ready(
-            lambda: http_ok(self.api_url, expect=(401,)), timeout=30, what="(HTTP API)"
-        )
+        self.proc.wait_ready(lambda: http_ok(self.api_url, expect=(401,)), timeout=30, what="(HTTP API)")
         self.startup_seconds = time.monotonic() - began
         return self
 

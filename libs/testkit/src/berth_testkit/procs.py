@@ -42,8 +42,15 @@ def which_or_fail(name: str, *candidates: str | Path, how: str) -> str:
 class Proc:
     """A child process whose output goes to a log file that failures can show."""
 
-    def __init__(self, name: str, argv: Sequence[str], *, log_dir: Path, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name, self.argv, self.env, self.cwd = name, list(argv), env, cwd
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
@@ -52,8 +59,13 @@ class Proc:
     def start(self) -> Proc:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(self.env or {})}, cwd=self.cwd, start_new_session=True,
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
+            start_new_session=True,
         )
         log.close()
         return self

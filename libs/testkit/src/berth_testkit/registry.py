@@ -73,13 +73,19 @@ class Registry:
             htpasswd.write_text(f"{self.username}:{hashed}\n")
             cfg["auth"] = {"htpasswd": {"realm": "berth-test", "path": str(htpasswd)}}
         if self.notify:
-            cfg["notifications"] = {"endpoints": [
-                {
-                    "name": f"hook{i}", "url": url, "timeout": "2s", "threshold": 3, "backoff": "1s",
-                    "headers": {k: [v] for k, v in self.notify_headers.items()},
-                }
-                for i, url in enumerate(self.notify)
-            ]}
+            cfg["notifications"] = {
+                "endpoints": [
+                    {
+                        "name": f"hook{i}",
+                        "url": url,
+                        "timeout": "2s",
+                        "threshold": 3,
+                        "backoff": "1s",
+                        "headers": {k: [v] for k, v in self.notify_headers.items()},
+                    }
+                    for i, url in enumerate(self.notify)
+                ]
+            }
         return cfg
 
     def start(self) -> Registry:
