@@ -1,0 +1,1 @@
+"""Pure alerting logic: payload model, matching, routing, templates, splitting, signing, limits."""

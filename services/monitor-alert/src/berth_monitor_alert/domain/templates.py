@@ -1,0 +1,139 @@
+# ruff: noqa: E501  (message templates read better unwrapped)
+"""Message templates: Jinja2 in a sandbox (templates are user input), defaults per channel kind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .channels import Channel
+from .payload import Alert
+
+DEFAULT_TITLE = "[{{ status | upper }}{% if firing %}:{{ firing | length }}{% endif %}] {{ group_labels.alertname | default(common_labels.alertname | default(alerts[0].labels.alertname | default('alerts'))) }}"
+
+DEFAULT_MARKDOWN = """\
+### {{ title }}
+{% for a in alerts %}
+**{{ a.status | upper }}** {{ a.labels.alertname | default('?') }} ({{ a.labels.severity | default('none') }})
+- cluster: {{ a.labels.cluster | default('-') }} namespace: {{ a.labels.namespace | default('-') }}
+- summary: {{ a.annotations.summary | default(a.annotations.description | default('')) }}
+- started: {{ a.starts_at | localtime }}{% if a.status == 'resolved' and a.ends_at %} resolved: {{ a.ends_at | localtime }}{% endif %}
+{% endfor %}
+{%- if external_url %}[Alertmanager]({{ external_url }}){% endif %}"""
+
+DEFAULT_TEXT = """\
+{{ title }}
+{% for a in alerts %}
+[{{ a.status | upper }}] {{ a.labels.alertname | default('?') }} severity={{ a.labels.severity | default('none') }} cluster={{ a.labels.cluster | default('-') }} namespace={{ a.labels.namespace | default('-') }}
+  {{ a.annotations.summary | default(a.annotations.description | default('')) }}
+  started {{ a.starts_at | localtime }}{% if a.status == 'resolved' and a.ends_at %}, resolved {{ a.ends_at | localtime }}{% endif %}
+{% endfor %}"""
+
+DEFAULT_SLACK = """\
+*{{ title }}*
+{% for a in alerts %}
+*{{ a.status | upper }}* `{{ a.labels.alertname | default('?') }}` ({{ a.labels.severity | default('none') }}) cluster={{ a.labels.cluster | default('-') }}
+> {{ a.annotations.summary | default(a.annotations.description | default('')) }} (since {{ a.starts_at | localtime }})
+{% endfor %}"""
+
+
+def default_template(channel: Channel) -> str:
+    if channel.kind == "slack":
+        return DEFAULT_SLACK
+    if channel.kind in ("email", "webhook") or channel.format == "text":
+        return DEFAULT_TEXT
+    return DEFAULT_MARKDOWN
+
+
+class TemplateInvalid(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    text: str
+
+
+def _env(zone: ZoneInfo) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
+        return "" if value is None else value.astimezone(zone).strftime(fmt)
+
+    env.filters["localtime"] = localtime
+    return env
+
+
+def check_template(source: str, *, field: str = "template") -> None:
+    """Compile a template; TemplateInvalid says what is wrong."""
+    try:
+        _env(ZoneInfo("UTC")).from_string(source)
+    except TemplateError as exc:
+        raise TemplateInvalid(field, f"template does not compile: {exc}") from None
+
+
+def _alert_view(alert: Alert) -> dict[str, Any]:
+    return {
+        "status": alert.status,
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "starts_at": alert.startsAt,
+        "ends_at": alert.endsAt,
+        "fingerprint": alert.fingerprint,
+        "generator_url": alert.generatorURL,
+    }
+
+
+def render(
+    channel: Channel,
+    alerts: Sequence[Alert],
+    *,
+    group_labels: dict[str, str] | None = None,
+    common_labels: dict[str, str] | None = None,
+    common_annotations: dict[str, str] | None = None,
+    external_url: str = "",
+) -> Rendered:
+    """Render a channel's message for these alerts, in the channel's time zone."""
+    env = _env(channel.zone)
+    views = [_alert_view(a) for a in alerts]
+    firing = [v for v in views if v["status"] == "firing"]
+    ctx: dict[str, Any] = {
+        "alerts": views,
+        "firing": firing,
+        "resolved": [v for v in views if v["status"] == "resolved"],
+        "status": "firing" if firing else "resolved",
+        "group_labels": group_labels or {},
+        "common_labels": common_labels or {},
+        "common_annotations": common_annotations or {},
+        "external_url": external_url,
+        "channel": {"name": channel.name, "kind": channel.kind, "timezone": channel.timezone},
+    }
+    try:
+        title = env.from_string(channel.title_template or DEFAULT_TITLE).render(ctx).strip()
+        ctx["title"] = title
+        text = env.from_string(channel.template or default_template(channel)).render(ctx).strip()
+    except TemplateError as exc:
+        raise TemplateInvalid("template", f"rendering failed: {exc}") from None
+    return Rendered(title=title, text=text)
+
+
+def sample_alerts(now: datetime) -> list[Alert]:
+    """Alerts for the preview endpoint when the caller gives none."""
+    return [
+        Alert(
+            status="firing",
+            labels={"alertname": "KubeNodeNotReady", "severity": "critical", "cluster": "demo", "node": "node-1"},
+            annotations={"summary": "Node node-1 has been NotReady for more than 5 minutes."},
+            startsAt=now,
+            fingerprint="0123456789abcdef",
+        )
+    ]
