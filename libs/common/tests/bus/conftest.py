@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  (wait_for takes timeout= like the testkit helpers)
 """Fixtures for the bus tests: a fresh registry with models of a unique domain per test,
 and buses that are closed when the test ends."""
 
@@ -11,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pytest
-from pydantic import BaseModel
-
 from berth_common.bus import Bus, StreamConfig
 from berth_common.events import MessageSpec, Registry
 from berth_testkit.nats import NatsServer
+from pydantic import BaseModel
 
 
 class Ping(BaseModel):
@@ -97,9 +97,7 @@ async def isolated_kit(nats_isolated: NatsServer) -> AsyncIterator[Kit]:
         yield k
 
 
-async def wait_for(
-    check: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0, what: str = ""
-) -> None:
+async def wait_for(check: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()

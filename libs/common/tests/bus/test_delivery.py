@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from prometheus_client import REGISTRY
-
 from berth_common.bus import COMMANDS, EVENTS, Bus, Context, Poison, Transient
 from berth_common.events import Envelope
+from prometheus_client import REGISTRY
 
 Wait = Callable[..., Awaitable[None]]
 
@@ -20,7 +20,7 @@ async def consumer_state(bus: Bus, handler: str, stream: str = EVENTS) -> Any:
 
 
 async def test_publish_handle_ack_and_duplicate_stored_once(kit: Any, waiter: Wait) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     seen: list[tuple[str, int, int]] = []
 
     @bus.handler(kit.Ping, concurrency=4)
@@ -47,14 +47,12 @@ async def test_publish_handle_ack_and_duplicate_stored_once(kit: Any, waiter: Wa
         "berth_messages_handled_total", {"service": kit.service(), "handler": "on_ping"}
     )
     assert handled == 1.0
-    published = REGISTRY.get_sample_value(
-        "berth_messages_published_total", {"service": kit.service()}
-    )
+    published = REGISTRY.get_sample_value("berth_messages_published_total", {"service": kit.service()})
     assert published == 2.0
 
 
 async def test_emit_wraps_payload_and_context_carries_causation(kit: Any, waiter: Wait) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     follow_ups: list[dict[str, Any]] = []
 
     @bus.handler(kit.Ping)
@@ -70,13 +68,11 @@ async def test_emit_wraps_payload_and_context_carries_causation(kit: Any, waiter
         f"/berth/{kit.service()}",
     )
     await waiter(lambda: bool(follow_ups), what="the handler")
-    assert follow_ups == [
-        {"tenant": "acme", "correlationid": env.id, "causationid": env.id, "subject": "x"}
-    ]
+    assert follow_ups == [{"tenant": "acme", "correlationid": env.id, "causationid": env.id, "subject": "x"}]
 
 
 async def test_publish_rejects_invalid_data_before_sending(kit: Any) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     bad = Envelope(source="/test", type=kit.ping_type, data={"n": "not-a-number"})
     try:
         await bus.publish(bad)
@@ -87,7 +83,7 @@ async def test_publish_rejects_invalid_data_before_sending(kit: Any) -> None:
 
 
 async def test_poison_messages_are_dead_lettered_and_do_not_block(kit: Any, waiter: Wait) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     handled: list[int] = []
 
     @bus.handler(kit.Ping, concurrency=1, max_deliver=5)
@@ -132,10 +128,8 @@ async def test_poison_messages_are_dead_lettered_and_do_not_block(kit: Any, wait
     assert dead == 3.0
 
 
-async def test_failing_handler_retries_until_max_deliver_then_dead_letters(
-    kit: Any, waiter: Wait
-) -> None:
-    bus = await kit.connected()
+async def test_failing_handler_retries_until_max_deliver_then_dead_letters(kit: Any, waiter: Wait) -> None:
+    bus: Bus = await kit.connected()
     attempts: list[int] = []
     handled: list[int] = []
 
@@ -166,10 +160,8 @@ async def test_failing_handler_retries_until_max_deliver_then_dead_letters(
     assert failed == 3.0
 
 
-async def test_transient_is_redelivered_with_backoff_and_handled_once(
-    kit: Any, waiter: Wait
-) -> None:
-    bus = await kit.connected()
+async def test_transient_is_redelivered_with_backoff_and_handled_once(kit: Any, waiter: Wait) -> None:
+    bus: Bus = await kit.connected()
     times: list[float] = []
     done: list[int] = []
 
@@ -185,7 +177,7 @@ async def test_transient_is_redelivered_with_backoff_and_handled_once(
     await waiter(lambda: bool(done), what="the third delivery")
     await asyncio.sleep(0.3)
     assert done == [3]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # backoff: 0.4 s after the first failure, 0.8 s after the second (minus 10% jitter)
     assert gaps[0] >= 0.35 and gaps[1] >= 0.7, gaps
     state = await consumer_state(bus, "on_ping")
@@ -194,7 +186,7 @@ async def test_transient_is_redelivered_with_backoff_and_handled_once(
 
 
 async def test_long_handler_is_kept_alive_by_in_progress(kit: Any, waiter: Wait) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     deliveries: list[int] = []
 
     @bus.handler(kit.Ping, ack_wait=1.5)
@@ -211,10 +203,8 @@ async def test_long_handler_is_kept_alive_by_in_progress(kit: Any, waiter: Wait)
     assert (state.num_ack_pending, state.num_redelivered) == (0, 0)
 
 
-async def test_commands_use_the_work_queue_and_are_removed_once_acked(
-    kit: Any, waiter: Wait
-) -> None:
-    bus = await kit.connected()
+async def test_commands_use_the_work_queue_and_are_removed_once_acked(kit: Any, waiter: Wait) -> None:
+    bus: Bus = await kit.connected()
     got: list[int] = []
 
     @bus.handler(kit.Do)
@@ -233,7 +223,7 @@ async def test_commands_use_the_work_queue_and_are_removed_once_acked(
 
 
 async def test_raw_subject_handler_gets_envelopes(kit: Any, waiter: Wait) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     got: list[Envelope] = []
 
     @bus.handler(f"berth.evt.{kit.tag}.>")
@@ -247,7 +237,7 @@ async def test_raw_subject_handler_gets_envelopes(kit: Any, waiter: Wait) -> Non
 
 
 async def test_events_follows_facts_from_a_stream_sequence(kit: Any) -> None:
-    bus = await kit.connected()
+    bus: Bus = await kit.connected()
     sent = [await bus.emit(kit.Ping(n=n), tenant="t1") for n in range(3)]
     info = await bus.js.stream_info(EVENTS, subjects_filter=kit.ping_subject)
     first = info.state.last_seq - 2

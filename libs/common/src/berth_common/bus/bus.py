@@ -65,6 +65,7 @@ class Bus:
         self._consumers: list[PullConsumer] = []
         self._query_server: QueryServer | None = None
         self._nc: Client | None = None
+        self._closing = False
         self._js: JetStreamContext | None = None
         self._published = metrics.MESSAGES_PUBLISHED.labels(service)
 
@@ -173,6 +174,7 @@ class Bus:
         publish_timeout: float = 5.0,
     ) -> None:
         """Connect, retrying with backoff (forever unless ``max_wait``); reconnects forever."""
+        self._closing = False
         urls = [servers] if isinstance(servers, str) else list(servers)
         if not urls:
             raise ValueError("servers must name at least one NATS URL")
@@ -211,6 +213,8 @@ class Bus:
             c.reset()
 
     async def _on_disconnected(self) -> None:
+        if self._closing:
+            return
         log.warning("%s: disconnected from NATS", self.service)
 
     async def _on_error(self, exc: Exception) -> None:
@@ -250,6 +254,7 @@ class Bus:
                 await self.nc.flush(timeout=max(1, round(timeout)))
 
     async def close(self) -> None:
+        self._closing = True
         for c in self._consumers:
             await c.stop()
         self._consumers = []
