@@ -9,6 +9,7 @@ without transactions). A relay publishes the outbox and clears it.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -55,6 +56,8 @@ class Record:
     applied: tuple[str, ...] = ()
     outbox: tuple[dict[str, Any], ...] = field(default=())
     deleted: bool = False
+    # When the oldest pending outbox event was written (epoch seconds); None when empty.
+    pending_since: float | None = None
 
     def has_applied(self, event_id: str) -> bool:
         return event_id in self.applied
@@ -86,7 +89,10 @@ class Collection(Protocol):
         events: Sequence[Envelope] = (),
         caused_by: str | None = None,
     ) -> Record:
-        """Insert at version 1; AlreadyExists if a live record has that key."""
+        """Insert at version 1; AlreadyExists if a live record has that key.
+
+        Over a tombstone whose events are still pending, the new record keeps those
+        events ahead of its own and continues the tombstone's version."""
 
     async def replace(
         self,
@@ -97,7 +103,8 @@ class Collection(Protocol):
         events: Sequence[Envelope] = (),
         caused_by: str | None = None,
     ) -> Record:
-        """Write ``data`` if the stored version equals ``expected_version``; else Conflict."""
+        """Write ``data`` if the stored version equals ``expected_version``; else Conflict
+        (with ``actual=None`` when the record no longer exists)."""
 
     async def delete(
         self,
@@ -107,7 +114,9 @@ class Collection(Protocol):
         events: Sequence[Envelope] = (),
         caused_by: str | None = None,
     ) -> None:
-        """Delete; with events, leaves a tombstone that the relay purges after publishing."""
+        """Delete; NotFound if there is no live record (Conflict if ``expected_version`` was
+        given). While events are pending (these or earlier ones) a tombstone remains
+        that the relay purges after publishing."""
 
     async def list(
         self,
@@ -120,7 +129,7 @@ class Collection(Protocol):
 
     async def count(self, *, where: Mapping[str, Any] | None = None) -> int: ...
 
-    async def with_outbox(self, *, limit: int = 100) -> list[Record]:
+    async def with_outbox(self, *, limit: int = 100) -> builtins.list[Record]:
         """Records (tombstones included) whose outbox is not empty, oldest first."""
 
     async def clear_outbox(self, key: str, event_ids: Sequence[str]) -> None:
