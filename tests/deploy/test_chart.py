@@ -1,0 +1,139 @@
+"""The umbrella chart: lint, render, validate against Kubernetes' schemas, and the
+production properties the platform promises (probes, drain, non-root, least privilege)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from .conftest import CHART, KUBE_VERSION, KWOK_VALUES, Helm, render
+
+SERVICES = {
+    "cluster-manager",
+    "node-manager",
+    "registry-sync",
+    "release-orchestrator",
+    "monitor-alert",
+    "dr-switcher",
+    "gateway",
+}
+
+
+def test_helm_lint(helm: Helm) -> None:
+    out = helm("lint", str(CHART), "-f", str(KWOK_VALUES), "--strict", "--kube-version", KUBE_VERSION)
+    assert "0 chart(s) failed" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [[], ["--set", "metrics.serviceMonitor.enabled=false"], ["--set", "nats.bundled=true", "--set", "nats.replicas=3"]],
+)
+def test_rendered_objects_validate_against_kubernetes_schemas(helm: Helm, flags: list[str]) -> None:
+    docs = render(helm, *flags)
+    assert docs
+    version = ".".join(KUBE_VERSION.split(".")[:2]) + ".0"
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def _deployments(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == "Deployment"]
+
+
+def test_one_deployment_per_service_with_http_probes_and_drain(helm: Helm) -> None:
+    deps = _deployments(render(helm))
+    assert {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in deps} == SERVICES
+    for d in deps:
+        spec = d["spec"]["template"]["spec"]
+        (c,) = spec["containers"]
+        name = d["metadata"]["name"]
+        assert d["spec"]["replicas"] >= 2, name
+        assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        assert "tcpSocket" not in c["livenessProbe"] and "tcpSocket" not in c["readinessProbe"]
+        assert c["lifecycle"]["preStop"]["sleep"]["seconds"] == 5
+        assert spec["terminationGracePeriodSeconds"] >= 25 + 5, "grace must cover preStop + drain"
+        assert c["resources"]["requests"] and c["resources"]["limits"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True
+        assert c["securityContext"]["allowPrivilegeEscalation"] is False
+        assert not c["image"].endswith(":latest") and ":" in c["image"]
+        assert spec["affinity"]["podAntiAffinity"]
+        env = {e["name"]: e for e in c.get("env", [])}
+        assert "secretKeyRef" in env["BERTH_STORE_URL"]["valueFrom"], "store URI must come from a Secret"
+
+
+def test_pdb_networkpolicy_and_serviceaccount_per_service(helm: Helm) -> None:
+    docs = render(helm)
+    for kind in ("PodDisruptionBudget", "NetworkPolicy", "ServiceAccount", "Service"):
+        names = {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in docs if d["kind"] == kind}
+        assert names == SERVICES, kind
+
+
+def test_only_cluster_manager_may_create_control_planes(helm: Helm) -> None:
+    docs = render(helm)
+    roles = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ClusterRole"}
+    cm = roles["t-berth-cluster-manager"]
+    granted = {(g, r): set(rule["verbs"]) for rule in cm["rules"] for g in rule["apiGroups"] for r in rule["resources"]}
+    assert "create" in granted[("apps", "deployments")] and "create" in granted[("apps", "statefulsets")]
+    assert "create" in granted[("", "namespaces")]
+    assert not any("*" in v or r == "*" or g == "*" for (g, r), v in granted.items()), "no wildcards"
+    assert ("rbac.authorization.k8s.io", "clusterroles") not in granted, "no RBAC escalation"
+    nm = roles["t-berth-node-manager"]
+    assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in nm["rules"])
+    others = [d for d in docs if d["kind"] == "ClusterRole"]
+    assert len(others) == 2, "the other services get no cluster rights"
+
+
+def test_monitoring_objects_behind_a_flag(helm: Helm) -> None:
+    kinds = {d["kind"] for d in render(helm)}
+    assert "ServiceMonitor" not in kinds and "PrometheusRule" not in kinds
+    kinds = {
+        d["kind"]
+        for d in render(
+            helm, "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.prometheusRule.enabled=true"
+        )
+    }
+    assert {"ServiceMonitor", "PrometheusRule"} <= kinds
+
+
+def test_bundled_nats_cluster_of_three(helm: Helm) -> None:
+    docs = render(helm, "--set", "nats.bundled=true", "--set", "nats.replicas=3")
+    (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
+    assert sts["spec"]["replicas"] == 3
+    cm = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "t-berth-config")
+    assert cm["data"]["BERTH_STREAM_REPLICAS"] == "3"
+    assert cm["data"]["BERTH_NATS_URL"].count("nats://") == 3
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("image.tag=latest", "/image/tag"),
+        ("nats.replicas=2", "/nats/replicas"),
+        ("replicaCount=0", "/replicaCount"),
+        ("logLevel=LOUD", "/logLevel"),
+        ("mongodb.uri=postgres://x", "/mongodb/uri"),
+        ("services.frontend.enabled=true", "frontend"),
+    ],
+)
+def test_values_schema_rejects_bad_values_clearly(helm: Helm, flag: str, message: str) -> None:
+    out = helm(
+        "template", "t", str(CHART), "-f", str(KWOK_VALUES), "--kube-version", KUBE_VERSION, "--set", flag, check=False
+    )
+    assert out.returncode != 0
+    assert "values don't meet the specifications of the schema" in out.stderr
+    assert message in out.stderr
+
+
+def test_external_nats_needs_a_url(helm: Helm) -> None:
+    out = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set", "nats.bundled=false", check=False)
+    assert out.returncode != 0 and "url" in out.stderr
+
+
+def test_schema_file_is_valid_json() -> None:
+    json.loads((Path(CHART) / "values.schema.json").read_text())
