@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .procs import PartMissing, which_or_fail
 
-INSTALL_HINT = "Run scripts/install-parts.sh (it builds/installs every part the tests use)."
+INSTALL_HINT = "To get it: run scripts/install-parts.sh (it builds/installs every part the tests use)."
 
 VERSIONS_FILE = Path(__file__).with_name("parts-versions.env")
 
