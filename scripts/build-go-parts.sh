@@ -4,7 +4,7 @@
 # from their Go modules into a cache keyed by version. Idempotent: a part whose
 # binary is already cached is skipped.
 #   BERTH_PARTS_CACHE  cache root (default ~/.cache/berth/parts)
-#   KUBEBUILDER_ASSETS if set and holding kube-apiserver + etcd, the kube build is skipped
+#   KUBEBUILDER_ASSETS binaries found there (kube-apiserver, etcd, kubectl, ...) are not built
 set -euo pipefail
 
 # One list of versions, shared with berth_testkit.parts.
@@ -40,12 +40,17 @@ wrapper_module() {
 
 build_kube() {
   local out="$CACHE/kube-$KUBE_VERSION/bin"
-  if [[ -n "${KUBEBUILDER_ASSETS:-}" && -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]]; then
-    log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS used for kube-apiserver"; return
-  fi
-  local want=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  local missing=0; for b in "${want[@]}"; do [[ -x "$out/$b" ]] || missing=1; done
-  ((missing)) || { log "kube $KUBE_VERSION cached"; return; }
+  # envtest's KUBEBUILDER_ASSETS holds kube-apiserver and kubectl (not the controller-manager
+  # or scheduler): build only what neither it nor the cache has.
+  local want=() b
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    if [[ -n "${KUBEBUILDER_ASSETS:-}" && -x "$KUBEBUILDER_ASSETS/$b" ]]; then
+      log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS used for $b"
+    elif [[ ! -x "$out/$b" ]]; then
+      want+=("$b")
+    fi
+  done
+  ((${#want[@]})) || { log "kube $KUBE_VERSION cached"; return; }
   local staging="v0.${KUBE_VERSION#v1.}"
   local dir="$CACHE/src/kube-$KUBE_VERSION"
   wrapper_module "$dir" k8s.io/kubernetes "$KUBE_VERSION" "$staging"
@@ -56,7 +61,6 @@ build_kube() {
   done
   mkdir -p "$out"
   for b in "${want[@]}"; do
-    [[ -x "$out/$b" ]] && continue
     log "building $b $KUBE_VERSION"
     (cd "$dir" && go get "k8s.io/kubernetes/cmd/$b@$KUBE_VERSION" && go build -ldflags "$ld" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b")
     mv "$out/$b.tmp" "$out/$b"
