@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from berth_testkit.procs import Proc, free_port, tcp_open, which_or_fail
-
 from berth_common.store import MemoryStore, MongoStore, SqliteStore, Store
+from berth_testkit.procs import Proc, free_port, tcp_open, which_or_fail
 
 FERRETDB_HOW = (
     "Build FerretDB v1 with `scripts/build-go-parts.sh ferretdb` (it lands in "
