@@ -24,8 +24,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ..bus import Bus
-from ..events import Registry
+from ..bus import Bus, StreamConfig
+from ..events import Envelope, Registry
 from ..events import registry as default_registry
 from ..store import Store
 from ..store.factory import open_store
@@ -76,10 +76,10 @@ class ServiceApp:
 
     # --- declarations -------------------------------------------------------------
     def handler(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
-        return self.bus.handler(*args, **kwargs)  # type: ignore[no-any-return]
+        return self.bus.handler(*args, **kwargs)
 
     def query(self, op: str, **kwargs: Any) -> Callable[[F], F]:
-        return self.bus.query(op, **kwargs)  # type: ignore[no-any-return]
+        return self.bus.query(op, **kwargs)
 
     def on_startup(self, fn: Hook) -> Hook:
         self._startup.append(fn)
@@ -122,13 +122,12 @@ class ServiceApp:
         self.started_at = time.time()
         instance = settings.instance or f"{socket.gethostname()}-{os.getpid()}"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._store = store or await open_store(
-            settings.store_url_for(self.name), default_database=settings.mongodb_database
-        )
+        self._store = store or open_store(settings.store_url_for(self.name))
         await self.bus.connect(servers=settings.nats_servers(), name=f"{self.name}-{instance}")
-        await self.bus.provision(replicas=settings.stream_replicas)
-        self._relay = OutboxRelay(self._store, self.bus.publish, collections=self.collections)
-        await self._relay.start()
+        await self.bus.provision(StreamConfig(replicas=settings.stream_replicas))
+        if self.collections:
+            self._relay = OutboxRelay(self._store, self._publish, collections=self.collections)
+            self._relay.start()
         for hook in self._startup:
             await hook(self)
         await self.bus.start()
@@ -155,10 +154,13 @@ class ServiceApp:
                 log.exception("background loop %s crashed; restarting in 1s", loop.__name__)
                 await asyncio.sleep(1.0)
 
+    async def _publish(self, envelope: Envelope) -> None:
+        await self.bus.publish(envelope)
+
     async def _refresh_metrics(self) -> None:
         if self._relay is not None:
-            OUTBOX_LAG.labels(self.name).set(await self._relay.lag_seconds())
-            OUTBOX_PENDING.labels(self.name).set(await self._relay.pending_count())
+            OUTBOX_LAG.labels(self.name).set(self._relay.lag_seconds())
+            OUTBOX_PENDING.labels(self.name).set(self._relay.pending_count())
 
     async def stop(self) -> None:
         """SIGTERM drain: stop fetching, finish in-flight handlers, flush the outbox, close."""
@@ -177,7 +179,8 @@ class ServiceApp:
             await self.bus.drain(timeout=max(0.1, deadline - time.monotonic()))
         if self._relay is not None:
             try:
-                await self._relay.flush(timeout=max(0.1, deadline - time.monotonic()))
+                if not await self._relay.flush(max(0.1, deadline - time.monotonic())):
+                    log.warning("outbox not empty at shutdown; pending events are published on the next start")
             except Exception:
                 log.exception("outbox flush failed; pending events stay in the store for the next start")
             await self._relay.stop()
@@ -219,8 +222,8 @@ class ServiceApp:
             "service": self.name,
             "version": self.version,
             "owns": self.owns,
-            "handlers": self.bus.handler_names(),
-            "queries": self.bus.query_names(),
+            "handlers": sorted(self.bus.handlers),
+            "subjects": self.bus.subjects,
             "uptime_seconds": round(time.time() - self.started_at, 3),
             "pid": os.getpid(),
         }

@@ -23,7 +23,7 @@ def setup_tracing(*, service: str, exporter: str = "none") -> None:
         span_exporter = ConsoleSpanExporter()
     elif exporter == "otlp":
         try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[import-not-found]
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                 OTLPSpanExporter,
             )
         except ImportError as exc:  # pragma: no cover - optional dependency
