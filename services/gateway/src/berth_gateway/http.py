@@ -1,46 +1,70 @@
-"""The public HTTP API of the gateway."""
+"""The public HTTP app of the gateway: API, OpenAPI document, hooks and the console."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from pathlib import Path
 
 from aiohttp import web
-from berth_common.bus import Bus
 
-SERVICE_NAMES = (
-    "cluster-manager",
-    "node-manager",
-    "registry-sync",
-    "release-orchestrator",
-    "monitor-alert",
-    "dr-switcher",
-    "gateway",
-)
+from .context import GATEWAY_KEY, Gateway, authenticate, problems_and_audit
+from .local import add_local_routes
+from .openapi import build_openapi
+from .operations import OperationTracker
+from .proxy import handler_for
+from .routes import PATH_PARAM_PATTERN, ROUTES
+from .sse import stream_events
 
-BUS_KEY = web.AppKey("bus", Bus)
+STATIC = Path(__file__).parent / "console" / "static"
+TRACKER_KEY = web.AppKey("tracker", OperationTracker)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return web.json_response(body, status=status, content_type="application/problem+json")
+def aiohttp_path(path: str) -> str:
+    """``/clusters/{cluster}:upgrade`` → ``/clusters/{cluster:<name regex>}:upgrade``."""
+    import re
+
+    return re.sub(r"{(\w+)}", lambda mt: "{" + mt.group(1) + ":" + PATH_PARAM_PATTERN + "}", path)
 
 
-async def list_services(request: web.Request) -> web.Response:
-    bus = request.app[BUS_KEY]
+def build_app(gateway: Gateway, *, track_operations: bool = True) -> web.Application:
+    app = web.Application(
+        middlewares=[problems_and_audit, authenticate], client_max_size=gateway.settings.max_body_bytes
+    )
+    app[GATEWAY_KEY] = gateway
+    document = build_openapi()
 
-    async def one(name: str) -> dict[str, Any]:
-        try:
-            return {"name": name, "status": "up", **await bus.request(name, "info", {}, timeout=2.0)}
-        except Exception as exc:
-            return {"name": name, "status": "down", "error": str(exc)}
+    async def openapi(_: web.Request) -> web.Response:
+        return web.json_response(document)
 
-    items = await asyncio.gather(*(one(n) for n in SERVICE_NAMES))
-    return web.json_response({"items": list(items)})
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
 
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    add_local_routes(app)
+    app.router.add_get("/api/v1/events", stream_events)
+    for route in ROUTES:
+        app.router.add_route(route.method, aiohttp_path(route.path), handler_for(route), name=None)
+    from .hooks import add_hook_routes
 
-def build_app(bus: Bus) -> web.Application:
-    app = web.Application()
-    app[BUS_KEY] = bus
-    app.router.add_get("/api/v1/services", list_services)
+    add_hook_routes(app)
+    if STATIC.is_dir():
+
+        async def index(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(STATIC / "index.html")
+
+        app.router.add_get("/", index)
+        app.router.add_static("/static/", STATIC)
+
+    if track_operations:
+        tracker = OperationTracker(gateway.backend, gateway.operations)
+        app[TRACKER_KEY] = tracker
+
+        async def start_tracker(_: web.Application) -> None:
+            tracker.start()
+
+        async def stop_tracker(_: web.Application) -> None:
+            await tracker.stop()
+
+        app.on_startup.append(start_tracker)
+        app.on_cleanup.append(stop_tracker)
     return app

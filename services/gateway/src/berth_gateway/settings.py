@@ -1,12 +1,28 @@
-"""Gateway settings (BERTH_GATEWAY_*)."""
+"""Gateway settings (BERTH_GATEWAY_*); the bootstrap admin token is BERTH_ADMIN_TOKEN."""
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BERTH_GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BERTH_GATEWAY_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=0, le=65535)
+    admin_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("BERTH_ADMIN_TOKEN", "BERTH_GATEWAY_ADMIN_TOKEN")
+    )
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    oidc_user_claim: str = "sub"
+    rate_per_second: float = Field(default=50.0, gt=0)
+    rate_burst: int = Field(default=100, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    query_timeout: float = Field(default=5.0, gt=0)
+    dingtalk_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    chat_replay_window: int = Field(default=300, ge=1)

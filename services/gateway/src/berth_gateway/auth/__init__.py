@@ -1,0 +1,1 @@
+"""Authentication (API tokens, OIDC JWTs, the bootstrap admin token) and role checks."""

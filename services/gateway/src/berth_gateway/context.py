@@ -1,0 +1,286 @@
+"""Per-request plumbing: request ids, problem answers, authentication, rate limits, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiohttp import web
+from berth_common.events import Registry
+from berth_common.events import registry as default_registry
+from berth_common.store import Store
+from pydantic import BaseModel, ValidationError
+
+from .audit import AuditLog
+from .auth.bindings import Directory
+from .auth.oidc import OidcError, OidcVerifier
+from .auth.principal import ALL_TENANTS, Binding, Principal
+from .auth.ratelimit import RateLimiter
+from .auth.tokens import TokenBook
+from .backend import Backend
+from .idempotency import IdempotencyBook
+from .models import NAME_PATTERN
+from .operations import Operations
+from .problems import ApiError, invalid, problem_response
+from .settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+PUBLIC_PREFIXES = ("/openapi.json", "/healthz", "/hooks/", "/static/")
+
+
+@dataclass
+class Gateway:
+    """Everything a handler needs; one per gateway process."""
+
+    backend: Backend
+    store: Store
+    settings: GatewaySettings
+    tokens: TokenBook
+    directory: Directory
+    audit: AuditLog
+    idempotency: IdempotencyBook
+    operations: Operations
+    limiter: RateLimiter
+    oidc: OidcVerifier | None
+    admin_digest: bytes | None
+    registry: Registry
+
+    @classmethod
+    def build(
+        cls, *, backend: Backend, store: Store, settings: GatewaySettings, registry: Registry = default_registry
+    ) -> Gateway:
+        oidc = None
+        if settings.oidc_jwks_url:
+            oidc = OidcVerifier(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                user_claim=settings.oidc_user_claim,
+            )
+        admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
+        return cls(
+            backend=backend,
+            store=store,
+            settings=settings,
+            tokens=TokenBook(store),
+            directory=Directory(store),
+            audit=AuditLog(store),
+            idempotency=IdempotencyBook(store),
+            operations=Operations(store),
+            limiter=RateLimiter(rate=settings.rate_per_second, burst=settings.rate_burst),
+            oidc=oidc,
+            admin_digest=hashlib.sha256(admin.encode()).digest() if admin else None,
+            registry=registry,
+        )
+
+    async def principal_for(self, token: str) -> Principal:
+        if self.admin_digest is not None and hmac.compare_digest(
+            hashlib.sha256(token.encode()).digest(), self.admin_digest
+        ):
+            return Principal(user="admin", via="admin", key="admin", bindings=(Binding(ALL_TENANTS, "platform-admin"),))
+        if self.oidc is not None and OidcVerifier.looks_like_jwt(token):
+            try:
+                user = await self.oidc.verify(token)
+            except OidcError as exc:
+                raise ApiError(401, str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            return Principal(user=user, via="oidc", key=f"oidc:{user}", bindings=await self.directory.bindings_of(user))
+        found = await self.tokens.verify(token)
+        if found is None:
+            raise ApiError(
+                401,
+                "the bearer token is unknown, expired or revoked",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        user, token_id = found
+        bindings = await self.directory.bindings_of(user)
+        return Principal(user=user, via="token", key=f"token:{token_id}", bindings=bindings)
+
+    async def principal_of_user(self, user: str) -> Principal:
+        return Principal(user=user, via="chat", key=f"chat:{user}", bindings=await self.directory.bindings_of(user))
+
+
+GATEWAY_KEY = web.AppKey("gateway", Gateway)
+
+
+def gw(request: web.Request) -> Gateway:
+    return request.app[GATEWAY_KEY]
+
+
+def principal(request: web.Request) -> Principal:
+    p = request.get("principal")
+    if not isinstance(p, Principal):
+        raise ApiError(401, "authentication required: send Authorization: Bearer <token>")
+    return p
+
+
+@web.middleware
+async def problems_and_audit(request: web.Request, handler: Handler) -> web.StreamResponse:
+    rid = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    request["request_id"] = rid
+    status, detail = 500, ""
+    try:
+        resp = await handler(request)
+        status = resp.status
+    except ApiError as err:
+        status, detail = err.status, err.detail
+        resp = problem_response(err, instance=request.path, request_id=rid)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        status = exc.status
+        http_err = _http_error(request, exc)
+        detail = http_err.detail
+        resp = problem_response(http_err, instance=request.path, request_id=rid)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        status, detail = 500, "internal error"
+        resp = problem_response(ApiError(500, f"internal error; quote request id {rid}"), request_id=rid)
+    if not resp.prepared:
+        resp.headers["X-Request-Id"] = rid
+    if request.method in MUTATING and request.path.startswith("/api/"):
+        await _audit(request, status, detail)
+    return resp
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
+    if exc.status == 404:
+        return ApiError(404, f"no resource at {request.path}")
+    if exc.status == 405:
+        allowed = sorted(getattr(exc, "allowed_methods", set()) or [])
+        return ApiError(
+            405,
+            f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    if exc.status == 413:
+        return ApiError(413, f"request body exceeds {request.app[GATEWAY_KEY].settings.max_body_bytes} bytes")
+    return ApiError(exc.status, exc.text or exc.reason)
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return f"{request.method} {resource.canonical if resource is not None else request.path}"
+
+
+async def _audit(request: web.Request, status: int, detail: str) -> None:
+    p = request.get("principal")
+    try:
+        await gw(request).audit.record(
+            user=p.user if isinstance(p, Principal) else "anonymous",
+            via=p.via if isinstance(p, Principal) else "none",
+            tenant=str(request.get("tenant") or ""),
+            method=request.method,
+            path=request.path,
+            action=str(request.get("action") or _route_name(request)),
+            status=status,
+            request_id=request["request_id"],
+            detail=detail,
+        )
+    except Exception:
+        log.exception("writing the audit record failed")
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if not path.startswith("/api/") or path == "/api/v1/openapi.json":
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        token = request.query.get("access_token", "") if path == "/api/v1/events" else ""
+        if not token:
+            raise ApiError(
+                401,
+                "authentication required: send Authorization: Bearer <token>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    g = gw(request)
+    p = await g.principal_for(token.strip())
+    request["principal"] = p
+    wait = g.limiter.take(p.key)
+    if wait > 0:
+        raise ApiError(
+            429,
+            f"rate limit of {g.settings.rate_per_second:g} requests/s (burst {g.settings.rate_burst}) exceeded",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
+    return await handler(request)
+
+
+_NAME = __import__("re").compile(NAME_PATTERN)
+
+
+def resolve_tenant(request: web.Request, p: Principal, *, required: bool) -> str | None:
+    """The tenant a call acts in: X-Berth-Tenant / ?tenant=, else the caller's only tenant."""
+    explicit = request.headers.get("X-Berth-Tenant") or request.query.get("tenant") or ""
+    if explicit:
+        if not _NAME.match(explicit) or len(explicit) > 63:
+            raise ApiError(
+                400,
+                f"tenant {explicit!r} is not a valid name",
+                errors=[{"field": "tenant", "message": "must be a DNS label"}],
+            )
+        if not p.is_platform_admin and explicit not in p.tenants():
+            raise ApiError(403, f"{p.user} has no role in tenant {explicit}")
+        request["tenant"] = explicit
+        return explicit
+    mine = p.tenants()
+    if not p.is_platform_admin and len(mine) == 1:
+        request["tenant"] = mine[0]
+        return mine[0]
+    if p.is_platform_admin and not required:
+        return None
+    if not mine and not p.is_platform_admin:
+        raise ApiError(403, f"{p.user} has no role in any tenant")
+    raise ApiError(
+        422,
+        "say which tenant with the X-Berth-Tenant header or ?tenant=",
+        errors=[{"field": "tenant", "message": "required"}],
+    )
+
+
+def require(p: Principal, role: str, tenant: str | None, namespace: str = "") -> None:
+    if tenant is None:
+        if not p.is_platform_admin:
+            raise ApiError(403, f"{p.user} is not a platform-admin")
+        return
+    if not p.can(role, tenant, namespace):
+        where = f"tenant {tenant}" + (f" namespace {namespace}" if namespace else "")
+        raise ApiError(403, f"{p.user} needs role {role} (or higher) in {where}")
+
+
+async def read_json(request: web.Request) -> Any:
+    if not request.body_exists:
+        return None
+    ctype = request.content_type
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise ApiError(415, f"send the body as application/json, not {ctype or 'no content type'}")
+    raw = await request.read()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(
+            400, f"the body is not valid JSON: {exc}", errors=[{"field": "body", "message": "invalid JSON"}]
+        ) from None
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    data = await read_json(request)
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc) from None

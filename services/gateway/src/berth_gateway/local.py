@@ -1,0 +1,215 @@
+"""Resources the gateway owns itself: tenants, members, tokens, operations, audit, chat bindings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from berth_common.store import AlreadyExists
+
+from . import models as m
+from .context import gw, principal, read_model, require, resolve_tenant
+from .operations import public
+from .pagination import decode_cursor, encode_cursor, parse_limit
+from .problems import ApiError
+from .routes import CM, DR, MA, NM, RO, RS
+
+SERVICE_NAMES = (CM, NM, RS, RO, MA, DR, "gateway")
+CHAT_BINDINGS = "chat_bindings"
+
+
+def _page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
+    more = len(items) > limit
+    page = items[:limit]
+    return {"items": page, "next_cursor": encode_cursor(str(page[-1][key])) if more and page else None}
+
+
+async def whoami(request: web.Request) -> web.Response:
+    p = principal(request)
+    return web.json_response(
+        {
+            "user": p.user,
+            "via": p.via,
+            "bindings": [{"tenant": b.tenant, "role": b.role, "namespace": b.namespace} for b in p.bindings],
+        }
+    )
+
+
+async def list_services(request: web.Request) -> web.Response:
+    principal(request)
+    g = gw(request)
+
+    async def one(name: str) -> dict[str, Any]:
+        try:
+            return {"name": name, "status": "up", **await g.backend.query(name, "info", {}, within=2.0)}
+        except ApiError as exc:
+            return {"name": name, "status": "down", "error": exc.detail}
+
+    items = await asyncio.gather(*(one(n) for n in SERVICE_NAMES))
+    return web.json_response({"items": list(items), "next_cursor": None})
+
+
+async def list_tenants(request: web.Request) -> web.Response:
+    p = principal(request)
+    g = gw(request)
+    limit = parse_limit(request.query.get("limit"))
+    after = decode_cursor(request.query.get("cursor"))
+    if p.is_platform_admin:
+        items = await g.directory.list_tenants(after=after, limit=limit + 1)
+    else:
+        found = [await g.directory.tenant(t) for t in p.tenants() if after is None or t > after]
+        items = [t for t in found if t is not None][: limit + 1]
+    return web.json_response(_page(items, limit, "name"))
+
+
+async def create_tenant(request: web.Request) -> web.Response:
+    p = principal(request)
+    request["action"] = "gateway.create-tenant"
+    require(p, "platform-admin", None)
+    body = await read_model(request, m.TenantCreate)
+    request["tenant"] = body.name
+    try:
+        data = await gw(request).directory.create_tenant(body.name, body.display_name, p.user)
+    except AlreadyExists:
+        raise ApiError(
+            409, f"tenant {body.name} already exists", errors=[{"field": "name", "message": "already exists"}]
+        ) from None
+    return web.json_response(data, status=201, headers={"Location": f"/api/v1/tenants/{body.name}"})
+
+
+async def _tenant_param(request: web.Request, role: str) -> str:
+    p = principal(request)
+    tenant = request.match_info["tenant"]
+    request["tenant"] = tenant
+    require(p, role, tenant)
+    if await gw(request).directory.tenant(tenant) is None:
+        raise ApiError(404, f"tenant {tenant} not found")
+    return tenant
+
+
+async def get_tenant(request: web.Request) -> web.Response:
+    tenant = await _tenant_param(request, "viewer")
+    return web.json_response(await gw(request).directory.tenant(tenant))
+
+
+async def list_members(request: web.Request) -> web.Response:
+    tenant = await _tenant_param(request, "viewer")
+    items = await gw(request).directory.members(tenant)
+    return web.json_response({"items": items, "next_cursor": None})
+
+
+async def bind_member(request: web.Request) -> web.Response:
+    request["action"] = "gateway.bind-member"
+    tenant = await _tenant_param(request, "tenant-admin")
+    body = await read_model(request, m.MemberBind)
+    p = principal(request)
+    if body.role == "platform-admin":
+        raise ApiError(
+            422,
+            "platform-admin is not bound per tenant",
+            errors=[{"field": "role", "message": "platform-admin cannot be bound to a tenant"}],
+        )
+    if body.role == "tenant-admin" and not p.can("tenant-admin", tenant):
+        raise ApiError(403, f"{p.user} cannot grant tenant-admin")
+    data = await gw(request).directory.bind(tenant=tenant, user=body.user, role=body.role, namespace=body.namespace)
+    return web.json_response(data, status=201)
+
+
+async def unbind_member(request: web.Request) -> web.Response:
+    request["action"] = "gateway.unbind-member"
+    tenant = await _tenant_param(request, "tenant-admin")
+    user = request.match_info["user"]
+    ns = request.query.get("namespace", "")
+    if not await gw(request).directory.unbind(tenant=tenant, user=user, namespace=ns):
+        raise ApiError(404, f"{user} has no binding in tenant {tenant}")
+    return web.Response(status=204)
+
+
+async def create_token(request: web.Request) -> web.Response:
+    request["action"] = "gateway.create-token"
+    p = principal(request)
+    body = await read_model(request, m.TokenCreate)
+    issued = await gw(request).tokens.issue(user=p.user, name=body.name, days=body.expires_in_days)
+    return web.json_response(
+        {"id": issued.id, "name": issued.name, "token": issued.token, "expires_at": issued.expires_at}, status=201
+    )
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    p = principal(request)
+    return web.json_response({"items": await gw(request).tokens.list_for(p.user), "next_cursor": None})
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    request["action"] = "gateway.revoke-token"
+    p = principal(request)
+    g = gw(request)
+    token_id = request.match_info["token"]
+    mine = {t["id"] for t in await g.tokens.list_for(p.user)}
+    if token_id not in mine and not p.is_platform_admin:
+        raise ApiError(404, f"token {token_id} not found")
+    rec = await g.tokens.col.get(token_id)
+    if rec is None:
+        raise ApiError(404, f"token {token_id} not found")
+    await g.tokens.revoke(token_id)
+    return web.Response(status=204)
+
+
+async def get_operation(request: web.Request) -> web.Response:
+    p = principal(request)
+    data = await gw(request).operations.get(request.match_info["operation"])
+    if data is None or not (p.is_platform_admin or p.can("viewer", data["tenant"])):
+        raise ApiError(404, f"operation {request.match_info['operation']} not found")
+    return web.json_response(public(data))
+
+
+async def list_audit(request: web.Request) -> web.Response:
+    p = principal(request)
+    tenant = resolve_tenant(request, p, required=False)
+    require(p, "tenant-admin", tenant)
+    where: dict[str, Any] = {}
+    if tenant is not None:
+        where["tenant"] = tenant
+    for f in ("user", "method", "result"):
+        if f in request.query:
+            where[f] = request.query[f]
+    limit = parse_limit(request.query.get("limit"))
+    after = decode_cursor(request.query.get("cursor"))
+    items = await gw(request).audit.query(where=where, after=after, limit=limit + 1)
+    return web.json_response(_page(items, limit, "id"))
+
+
+async def create_chat_binding(request: web.Request) -> web.Response:
+    request["action"] = "gateway.bind-chat-user"
+    p = principal(request)
+    body = await read_model(request, m.ChatBindingCreate)
+    if body.user != p.user and not p.is_platform_admin:
+        raise ApiError(403, "only a platform-admin binds a chat user to someone else")
+    col = gw(request).store.collection(CHAT_BINDINGS)
+    key = f"{body.platform}|{body.chat_user}"
+    data = body.model_dump()
+    rec = await col.get(key)
+    if rec is None:
+        await col.create(key, data)
+    else:
+        await col.replace(key, data, expected_version=rec.version)
+    return web.json_response(data, status=201)
+
+
+def add_local_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/v1/whoami", whoami)
+    r.add_get("/api/v1/services", list_services)
+    r.add_get("/api/v1/tenants", list_tenants)
+    r.add_post("/api/v1/tenants", create_tenant)
+    r.add_get("/api/v1/tenants/{tenant}", get_tenant)
+    r.add_get("/api/v1/tenants/{tenant}/members", list_members)
+    r.add_post("/api/v1/tenants/{tenant}/members", bind_member)
+    r.add_delete("/api/v1/tenants/{tenant}/members/{user}", unbind_member)
+    r.add_post("/api/v1/tokens", create_token)
+    r.add_get("/api/v1/tokens", list_tokens)
+    r.add_delete("/api/v1/tokens/{token}", revoke_token)
+    r.add_get("/api/v1/operations/{operation}", get_operation)
+    r.add_get("/api/v1/audit", list_audit)
+    r.add_post("/api/v1/chat-bindings", create_chat_binding)

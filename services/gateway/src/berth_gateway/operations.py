@@ -1,0 +1,144 @@
+"""Long operations: a 202 answer points at /api/v1/operations/{id}; the state follows the facts
+the services publish (matched by correlation id, else by tenant + subject while active)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from berth_common.events import Envelope
+from berth_common.store import NotFound, Store, update
+
+from .backend import Backend
+
+log = logging.getLogger(__name__)
+COLLECTION = "operations"
+PROGRESS = ("requested", "step", "progress", "started", "decided")
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """Which fact names end an operation; None means "any fact that is not progress"."""
+
+    done: tuple[str, ...] | None = None
+
+
+def fact_name(type_: str) -> str:
+    """``berth.cluster.upgrade-started.v1`` → ``upgrade-started``."""
+    parts = type_.split(".")
+    return parts[-2] if len(parts) >= 3 else type_
+
+
+def new_operation_id() -> str:
+    return "op-" + secrets.token_hex(10)
+
+
+class Operations:
+    def __init__(self, store: Store) -> None:
+        self.col = store.collection(COLLECTION)
+
+    async def create(
+        self, *, op_id: str, kind: str, target: str, tenant: str, user: str, done: tuple[str, ...] | None
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC).isoformat()
+        data = {
+            "id": op_id,
+            "kind": kind,
+            "target": target,
+            "tenant": tenant,
+            "state": "pending",
+            "active": True,
+            "message": "accepted; waiting for the service",
+            "steps": [],
+            "created_at": now,
+            "updated_at": now,
+            "requested_by": user,
+            "done": list(done) if done is not None else None,
+        }
+        await self.col.create(op_id, data)
+        return public(data)
+
+    async def get(self, op_id: str) -> dict[str, Any] | None:
+        rec = await self.col.get(op_id)
+        return rec.data if rec else None
+
+    async def apply(self, env: Envelope) -> None:
+        """Fold one fact into the operation(s) it belongs to."""
+        targets: list[str] = []
+        if env.correlationid and env.correlationid.startswith("op-"):
+            targets.append(env.correlationid)
+        elif env.subject and env.tenant:
+            recs = await self.col.list(where={"target": env.subject, "tenant": env.tenant, "active": True}, limit=10)
+            targets.extend(r.key for r in recs)
+        for op_id in targets:
+            with contextlib.suppress(NotFound):
+                await update(self.col, op_id, lambda d: _fold(d, env), caused_by=env.id)
+
+
+def _fold(data: dict[str, Any], env: Envelope) -> None:
+    if not data["active"]:
+        return
+    name = fact_name(env.type)
+    payload = env.data if isinstance(env.data, dict) else {}
+    step = {"time": env.time.isoformat(), "type": env.type, "name": name}
+    for k in ("step", "name", "result", "message", "reason", "progress"):
+        if k in payload and isinstance(payload[k], str | int | float):
+            step[k if k != "name" else "step"] = payload[k]
+    data["steps"] = [*data["steps"], step][-200:]
+    data["updated_at"] = datetime.now(UTC).isoformat()
+    done = data.get("done")
+    if name.endswith("failed"):
+        data["state"], data["active"] = "failed", False
+        data["message"] = str(payload.get("reason") or payload.get("message") or f"{name}")
+    elif (done is not None and name in done) or (done is None and not any(name.endswith(p) for p in PROGRESS)):
+        data["state"], data["active"] = "succeeded", False
+        data["message"] = name
+    else:
+        data["state"] = "running"
+        data["message"] = str(payload.get("step") or payload.get("message") or name)
+
+
+def public(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("active", "done")}
+
+
+class OperationTracker:
+    """Follows ``berth.evt.>`` and folds facts into operations (one per gateway replica;
+    folding is idempotent by event id so replicas may race)."""
+
+    def __init__(self, backend: Backend, operations: Operations) -> None:
+        self.backend = backend
+        self.operations = operations
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="gateway:operation-tracker")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                stream = self.backend.events(subjects=["berth.evt.>"], start_seq=None)
+                self.ready.set()
+                async for _seq, env in stream:
+                    try:
+                        await self.operations.apply(env)
+                    except Exception:
+                        log.exception("folding %s into operations failed", env.type)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("operation tracker lost the event stream; resubscribing in 1s")
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None

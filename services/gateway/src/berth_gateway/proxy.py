@@ -1,0 +1,157 @@
+"""Handlers generated from the route table: list and get become queries, the rest commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from .backend import command_envelope, command_spec
+from .context import gw, principal, read_json, read_model, require, resolve_tenant
+from .operations import new_operation_id
+from .pagination import decode_cursor, encode_cursor, parse_limit
+from .problems import ApiError, invalid
+from .routes import Route
+
+
+def handler_for(route: Route) -> Any:
+    if route.kind == "list":
+        return _list_handler(route)
+    if route.kind == "get":
+        return _get_handler(route)
+    return _command_handler(route)
+
+
+def _visible(item: Any, tenant: str | None) -> bool:
+    return isinstance(item, dict) and (tenant is None or item.get("tenant") == tenant)
+
+
+def _list_handler(route: Route) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        p = principal(request)
+        tenant = resolve_tenant(request, p, required=False)
+        require(p, route.role, tenant, request.match_info.get("namespace", ""))
+        limit = parse_limit(request.query.get("limit"))
+        after = decode_cursor(request.query.get("cursor"))
+        payload: dict[str, Any] = {**request.match_info, "limit": limit + 1, "after": after}
+        for f in route.filters:
+            if f in request.query:
+                payload[f] = request.query[f]
+        if tenant is not None:
+            payload["tenant"] = tenant
+        g = gw(request)
+        reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
+        items = reply.get("items", []) if isinstance(reply, dict) else reply
+        if not isinstance(items, list):
+            raise ApiError(502, f"{route.service} answered {route.op} without an items list")
+        # Defence in depth: never pass on another tenant's item, whatever the service sent.
+        visible = [i for i in items if _visible(i, tenant)]
+        visible.sort(key=lambda i: str(i.get(route.key, "")))
+        if after is not None:
+            visible = [i for i in visible if str(i.get(route.key, "")) > after]
+        page = visible[:limit]
+        more = len(visible) > limit or (isinstance(reply, dict) and bool(reply.get("next")) and len(page) == limit)
+        cursor = encode_cursor(str(page[-1].get(route.key, ""))) if more and page else None
+        return web.json_response({"items": page, "next_cursor": cursor})
+
+    return handle
+
+
+def _get_handler(route: Route) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        p = principal(request)
+        tenant = resolve_tenant(request, p, required=False)
+        require(p, route.role, tenant, request.match_info.get("namespace", ""))
+        payload: dict[str, Any] = dict(request.match_info)
+        if tenant is not None:
+            payload["tenant"] = tenant
+        g = gw(request)
+        reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
+        if not isinstance(reply, dict):
+            raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
+        if tenant is not None and "tenant" in reply and reply["tenant"] != tenant:
+            raise ApiError(404, f"{request.path} not found")
+        return web.json_response(reply)
+
+    return handle
+
+
+def _command_handler(route: Route) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        p = principal(request)
+        request["action"] = route.name
+        g = gw(request)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and request.method == "POST":
+            raw = await request.read()
+            stored = await g.idempotency.begin(user=p.user, method=request.method, path=request.path, key=key, body=raw)
+            if stored is not None:
+                return web.json_response(stored["body"], status=stored["status"], headers=stored["headers"])
+            try:
+                resp = await _run_command(route, request)
+            except ApiError as err:
+                await g.idempotency.finish(
+                    user=p.user,
+                    method=request.method,
+                    path=request.path,
+                    key=key,
+                    status=err.status,
+                    body=err.body(instance=request.path),
+                    headers={},
+                )
+                raise
+            except BaseException:
+                await g.idempotency.finish(
+                    user=p.user, method=request.method, path=request.path, key=key, status=500, body=None, headers={}
+                )
+                raise
+            assert resp.text is not None
+            import json
+
+            await g.idempotency.finish(
+                user=p.user,
+                method=request.method,
+                path=request.path,
+                key=key,
+                status=resp.status,
+                body=json.loads(resp.text),
+                headers={"Location": resp.headers.get("Location", "")},
+            )
+            return resp
+        return await _run_command(route, request)
+
+    return handle
+
+
+async def _run_command(route: Route, request: web.Request) -> web.Response:
+    p = principal(request)
+    tenant = resolve_tenant(request, p, required=True)
+    assert tenant is not None
+    body: BaseModel | None = await read_model(request, route.body) if route.body is not None else None
+    if body is None:
+        await read_json(request)  # still 415/400 on a malformed body
+    fields: dict[str, Any] = body.model_dump(mode="json") if body is not None else {}
+    namespace = request.match_info.get("namespace", "") or str(fields.get("namespace", "") or "")
+    require(p, route.role, tenant, namespace)
+    spec = command_spec(gw(request).registry, route.service, route.op)
+    payload = {**fields, **request.match_info, "tenant": tenant, "requested_by": p.user}
+    model_fields = spec.model.model_fields
+    if spec.model.model_config.get("extra") != "allow":
+        payload = {k: v for k, v in payload.items() if k in model_fields}
+    try:
+        command = spec.model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid(exc, what=f"request for {route.service} {route.op}") from None
+    target = route.target.format(**{**fields, **request.match_info})
+    g = gw(request)
+    op_id = new_operation_id()
+    operation = await g.operations.create(
+        op_id=op_id, kind=route.name, target=target, tenant=tenant, user=p.user, done=route.done
+    )
+    env = command_envelope(spec, command, tenant=tenant, subject=target, correlationid=op_id)
+    try:
+        await g.backend.send(env)
+    except Exception as exc:
+        raise ApiError(503, f"could not hand the {route.op} command to {route.service}: {type(exc).__name__}") from None
+    return web.json_response({"operation": operation}, status=202, headers={"Location": f"/api/v1/operations/{op_id}"})

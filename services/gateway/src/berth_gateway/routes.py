@@ -1,0 +1,473 @@
+"""The resource model (DESIGN.md) as data: each HTTP route names the service and the
+query op or command verb behind it, the least role it needs, and its body model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+from . import models as m
+
+Kind = Literal["list", "get", "command"]
+
+CM, NM, RS, RO, MA, DR = (
+    "cluster-manager",
+    "node-manager",
+    "registry-sync",
+    "release-orchestrator",
+    "monitor-alert",
+    "dr-switcher",
+)
+C = "/api/v1/clusters/{cluster}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    method: str
+    path: str
+    kind: Kind
+    service: str
+    op: str  # query op (list/get) or command verb
+    role: str
+    tag: str
+    summary: str
+    body: type[BaseModel] | None = None
+    target: str = ""  # envelope subject / operation target, formatted with path params and body fields
+    done: tuple[str, ...] | None = None  # fact names that complete the operation
+    key: str = "name"  # the field lists are ordered and paged by
+    filters: tuple[str, ...] = field(default=())  # query parameters passed through to list ops
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.op}"
+
+    @property
+    def params(self) -> list[str]:
+        import re
+
+        return re.findall(r"{(\w+)}", self.path)
+
+
+def _list(
+    path: str, svc: str, op: str, tag: str, summary: str, *, key: str = "name", filters: tuple[str, ...] = ()
+) -> Route:
+    return Route(
+        method="GET",
+        path=path,
+        kind="list",
+        service=svc,
+        op=op,
+        role="viewer",
+        tag=tag,
+        summary=summary,
+        key=key,
+        filters=filters,
+    )
+
+
+def _get(path: str, svc: str, op: str, tag: str, summary: str) -> Route:
+    return Route(method="GET", path=path, kind="get", service=svc, op=op, role="viewer", tag=tag, summary=summary)
+
+
+def _cmd(
+    method: str,
+    path: str,
+    svc: str,
+    verb: str,
+    tag: str,
+    summary: str,
+    *,
+    role: str,
+    target: str,
+    body: type[BaseModel] | None = None,
+    done: tuple[str, ...] | None = None,
+) -> Route:
+    return Route(
+        method=method,
+        path=path,
+        kind="command",
+        service=svc,
+        op=verb,
+        role=role,
+        tag=tag,
+        summary=summary,
+        body=body,
+        target=target,
+        done=done,
+    )
+
+
+ROUTES: tuple[Route, ...] = (
+    # clusters (cluster-manager)
+    _list("/api/v1/clusters", CM, "list-clusters", "clusters", "List clusters", filters=("status",)),
+    _cmd(
+        "POST",
+        "/api/v1/clusters",
+        CM,
+        "create",
+        "clusters",
+        "Create a cluster (202 + operation)",
+        role="tenant-admin",
+        target="clusters/{name}",
+        body=m.ClusterCreate,
+        done=("running",),
+    ),
+    _get(C, CM, "get-cluster", "clusters", "Get a cluster"),
+    _cmd(
+        "DELETE",
+        C,
+        CM,
+        "delete",
+        "clusters",
+        "Delete a cluster",
+        role="tenant-admin",
+        target="clusters/{cluster}",
+        done=("deleted",),
+    ),
+    _cmd(
+        "POST",
+        C + ":upgrade",
+        CM,
+        "upgrade",
+        "clusters",
+        "Upgrade a cluster",
+        role="tenant-admin",
+        target="clusters/{cluster}",
+        body=m.ClusterUpgrade,
+        done=("upgraded",),
+    ),
+    _cmd(
+        "POST",
+        C + ":retry",
+        CM,
+        "retry",
+        "clusters",
+        "Retry a failed creation",
+        role="tenant-admin",
+        target="clusters/{cluster}",
+        done=("running",),
+    ),
+    _cmd(
+        "POST",
+        C + ":rotate-ca-start",
+        CM,
+        "rotate-ca-start",
+        "clusters",
+        "Start CA rotation",
+        role="tenant-admin",
+        target="clusters/{cluster}",
+        done=("ca-rotation-started",),
+    ),
+    _cmd(
+        "POST",
+        C + ":rotate-ca-complete",
+        CM,
+        "rotate-ca-complete",
+        "clusters",
+        "Complete CA rotation",
+        role="tenant-admin",
+        target="clusters/{cluster}",
+        done=("ca-rotation-completed",),
+    ),
+    Route(
+        method="GET",
+        path=C + "/kubeconfig",
+        kind="get",
+        service=CM,
+        op="get-kubeconfig",
+        role="developer",
+        tag="clusters",
+        summary="Download the cluster's kubeconfig",
+    ),
+    _list(C + "/events", CM, "list-cluster-events", "clusters", "The cluster's events timeline", key="time"),
+    _get(C + "/detail", CM, "get-cluster-detail", "clusters", "Cluster detail: network, allocation rates"),
+    # namespaces
+    _list(C + "/namespaces", CM, "list-namespaces", "namespaces", "List namespaces"),
+    _cmd(
+        "POST",
+        C + "/namespaces",
+        CM,
+        "create-namespace",
+        "namespaces",
+        "Create a namespace",
+        role="tenant-admin",
+        target="clusters/{cluster}/namespaces/{name}",
+        body=m.NamespaceCreate,
+        done=("namespace-created",),
+    ),
+    _get(C + "/namespaces/{namespace}", CM, "get-namespace", "namespaces", "Get a namespace with its quota"),
+    _cmd(
+        "DELETE",
+        C + "/namespaces/{namespace}",
+        CM,
+        "delete-namespace",
+        "namespaces",
+        "Delete a namespace",
+        role="tenant-admin",
+        target="clusters/{cluster}/namespaces/{namespace}",
+        done=("namespace-deleted",),
+    ),
+    _cmd(
+        "PUT",
+        C + "/namespaces/{namespace}/quota",
+        CM,
+        "set-quota",
+        "namespaces",
+        "Set a namespace quota",
+        role="tenant-admin",
+        target="clusters/{cluster}/namespaces/{namespace}",
+        body=m.QuotaSet,
+        done=("quota-changed",),
+    ),
+    # addons
+    _list(C + "/addons", CM, "list-addons", "addons", "List addons"),
+    _get(C + "/addons/{addon}", CM, "get-addon", "addons", "Get an addon"),
+    # node pools and nodes (node-manager)
+    _list(C + "/nodepools", NM, "list-pools", "nodes", "List node pools"),
+    _cmd(
+        "POST",
+        C + "/nodepools",
+        NM,
+        "create-pool",
+        "nodes",
+        "Create a node pool",
+        role="tenant-admin",
+        target="clusters/{cluster}/nodepools/{name}",
+        body=m.NodePoolCreate,
+        done=("pool-created",),
+    ),
+    _get(C + "/nodepools/{pool}", NM, "get-pool", "nodes", "Get a node pool"),
+    _cmd(
+        "POST",
+        C + "/nodepools/{pool}:scale",
+        NM,
+        "scale-pool",
+        "nodes",
+        "Scale a node pool",
+        role="tenant-admin",
+        target="clusters/{cluster}/nodepools/{pool}",
+        body=m.PoolScale,
+        done=("pool-scaled",),
+    ),
+    _list(C + "/nodes", NM, "list-nodes", "nodes", "List nodes", filters=("pool", "status")),
+    _get(C + "/nodes/{node}", NM, "get-node", "nodes", "Get a node"),
+    _cmd(
+        "POST",
+        C + "/nodes/{node}:cordon",
+        NM,
+        "cordon",
+        "nodes",
+        "Cordon a node",
+        role="tenant-admin",
+        target="clusters/{cluster}/nodes/{node}",
+        done=("cordoned",),
+    ),
+    _cmd(
+        "POST",
+        C + "/nodes/{node}:uncordon",
+        NM,
+        "uncordon",
+        "nodes",
+        "Uncordon a node",
+        role="tenant-admin",
+        target="clusters/{cluster}/nodes/{node}",
+        done=("uncordoned",),
+    ),
+    _cmd(
+        "POST",
+        C + "/nodes/{node}:drain",
+        NM,
+        "drain",
+        "nodes",
+        "Drain a node",
+        role="tenant-admin",
+        target="clusters/{cluster}/nodes/{node}",
+        body=m.NodeDrain,
+        done=("drained",),
+    ),
+    # registries (registry-sync)
+    _list("/api/v1/registries", RS, "list-registries", "registries", "List registries"),
+    _cmd(
+        "POST",
+        "/api/v1/registries",
+        RS,
+        "create-registry",
+        "registries",
+        "Register a registry",
+        role="tenant-admin",
+        target="registries/{name}",
+        body=m.RegistryCreate,
+    ),
+    _get("/api/v1/registries/{registry}", RS, "get-registry", "registries", "Get a registry"),
+    _list("/api/v1/replication-policies", RS, "list-policies", "registries", "List replication policies"),
+    _cmd(
+        "POST",
+        "/api/v1/replication-policies",
+        RS,
+        "create-policy",
+        "registries",
+        "Create a replication policy",
+        role="tenant-admin",
+        target="replication-policies/{name}",
+        body=m.ReplicationPolicyCreate,
+    ),
+    _get("/api/v1/replication-policies/{policy}", RS, "get-policy", "registries", "Get a replication policy"),
+    _cmd(
+        "POST",
+        "/api/v1/replication-policies/{policy}:run",
+        RS,
+        "run-policy",
+        "registries",
+        "Run a policy now",
+        role="developer",
+        target="replication-policies/{policy}",
+        done=("execution-succeeded",),
+    ),
+    _list(
+        "/api/v1/replication-executions",
+        RS,
+        "list-executions",
+        "registries",
+        "List replication executions",
+        key="id",
+        filters=("policy",),
+    ),
+    _get("/api/v1/replication-executions/{execution}", RS, "get-execution", "registries", "Get an execution"),
+    _cmd(
+        "POST",
+        "/api/v1/replication-executions/{execution}:retry",
+        RS,
+        "retry-execution",
+        "registries",
+        "Retry an execution",
+        role="developer",
+        target="replication-executions/{execution}",
+        done=("execution-succeeded",),
+    ),
+    # releases (release-orchestrator)
+    _list("/api/v1/templates", RO, "list-templates", "releases", "List templates"),
+    _get("/api/v1/templates/{template}", RO, "get-template", "releases", "Get a template"),
+    _list("/api/v1/releases", RO, "list-releases", "releases", "List releases", filters=("cluster",)),
+    _cmd(
+        "POST",
+        "/api/v1/releases",
+        RO,
+        "create-release",
+        "releases",
+        "Create a release",
+        role="developer",
+        target="releases/{name}",
+        body=m.ReleaseCreate,
+        done=("promoted",),
+    ),
+    _get("/api/v1/releases/{release}", RO, "get-release", "releases", "Get a release"),
+    _cmd(
+        "POST",
+        "/api/v1/releases/{release}:promote",
+        RO,
+        "promote",
+        "releases",
+        "Promote a release",
+        role="developer",
+        target="releases/{release}",
+        done=("promoted",),
+    ),
+    _cmd(
+        "POST",
+        "/api/v1/releases/{release}:rollback",
+        RO,
+        "rollback",
+        "releases",
+        "Roll a release back",
+        role="developer",
+        target="releases/{release}",
+        done=("rolled-back",),
+    ),
+    _list("/api/v1/configs", RO, "list-configs", "releases", "List configs"),
+    _get("/api/v1/configs/{config}", RO, "get-config", "releases", "Get a config"),
+    # alerts (monitor-alert)
+    _list("/api/v1/channels", MA, "list-channels", "alerts", "List chat/notification channels"),
+    _list("/api/v1/alert-routes", MA, "list-routes", "alerts", "List alert routes"),
+    _list("/api/v1/alerts", MA, "list-alerts", "alerts", "List alerts", key="id", filters=("cluster", "state")),
+    _get("/api/v1/alerts/{alert}", MA, "get-alert", "alerts", "Get an alert"),
+    _cmd(
+        "POST",
+        "/api/v1/alerts/{alert}:ack",
+        MA,
+        "ack",
+        "alerts",
+        "Acknowledge an alert",
+        role="developer",
+        target="alerts/{alert}",
+        body=m.AlertAck,
+        done=("acknowledged",),
+    ),
+    _list("/api/v1/silences", MA, "list-silences", "alerts", "List silences", key="id"),
+    _cmd(
+        "POST",
+        "/api/v1/silences",
+        MA,
+        "silence",
+        "alerts",
+        "Create a silence",
+        role="developer",
+        target="silences",
+        body=m.SilenceCreate,
+        done=("silenced",),
+    ),
+    _list("/api/v1/scaling-policies", MA, "list-scaling-policies", "alerts", "List scaling policies"),
+    # DR (dr-switcher)
+    _list("/api/v1/dr-groups", DR, "list-groups", "dr", "List DR groups"),
+    _cmd(
+        "POST",
+        "/api/v1/dr-groups",
+        DR,
+        "create-group",
+        "dr",
+        "Create a DR group",
+        role="tenant-admin",
+        target="dr-groups/{name}",
+        body=m.DrGroupCreate,
+    ),
+    _get("/api/v1/dr-groups/{group}", DR, "get-group", "dr", "Get a DR group"),
+    _cmd(
+        "POST",
+        "/api/v1/dr-groups/{group}:switchover",
+        DR,
+        "switchover",
+        "dr",
+        "Switch over to the peer site",
+        role="tenant-admin",
+        target="dr-groups/{group}",
+        body=m.DrSwitch,
+        done=("switched",),
+    ),
+    _cmd(
+        "POST",
+        "/api/v1/dr-groups/{group}:failback",
+        DR,
+        "failback",
+        "dr",
+        "Fail back",
+        role="tenant-admin",
+        target="dr-groups/{group}",
+        body=m.DrSwitch,
+        done=("switched",),
+    ),
+    _cmd(
+        "POST",
+        "/api/v1/dr-groups/{group}:drill",
+        DR,
+        "drill",
+        "dr",
+        "Run a DR drill",
+        role="tenant-admin",
+        target="dr-groups/{group}",
+        body=m.DrSwitch,
+        done=("switched",),
+    ),
+)
+
+PATH_PARAM_PATTERN = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
