@@ -66,7 +66,10 @@ def _value(header: str, pos: int) -> tuple[str, int]:
         if pos >= n:
             raise ValueError(f"unterminated quoted string in WWW-Authenticate: {header!r}")
         return "".join(chars), pos + 1
-    m = _TOKEN.match(header, pos)
-    if not m:
+    # unquoted: strictly a token, but registries send URLs unquoted too; read up to , or space
+    end = pos
+    while end < n and header[end] not in ", \t":
+        end += 1
+    if end == pos:
         raise ValueError(f"malformed WWW-Authenticate value at offset {pos}: {header!r}")
-    return m.group(0), m.end()
+    return header[pos:end], end
