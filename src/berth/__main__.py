@@ -1,0 +1,5 @@
+"""`python -m berth` is the `berth` command."""
+
+from .cli import main
+
+main()
