@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-app = ServiceApp("monitor-alert", owns=["berth.cmd.monitor-alert.>", "berth.evt.alert.>"], collections=[])
+from .state import COLLECTIONS
+
+app = ServiceApp("monitor-alert", owns=["berth.cmd.monitor-alert.>", "berth.evt.alert.>"], collections=COLLECTIONS)

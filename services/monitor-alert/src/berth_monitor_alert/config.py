@@ -1,0 +1,51 @@
+"""monitor-alert's own settings (BERTH_MONITOR_*) and the dependencies tests may replace."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .adapters.senders import Sender
+from .domain.retry import Backoff
+
+
+class MonitorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BERTH_MONITOR_", extra="ignore")
+
+    alertmanager_urls: str = ""  # comma-separated; silences are pushed to each
+    prometheus_url: str = ""  # for metric-threshold scaling policies
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 300.0
+    escalation_sweep_seconds: float = 15.0
+    scaling_sweep_seconds: float = 5.0
+    default_tenant: str = "system"
+
+    def alertmanagers(self) -> list[str]:
+        return [u.strip() for u in self.alertmanager_urls.split(",") if u.strip()]
+
+
+class Clock:
+    """Wall time for records and signatures, monotonic time for rate limits."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass
+class Deps:
+    settings: MonitorSettings = field(default_factory=MonitorSettings)
+    clock: Clock = field(default_factory=Clock)
+    sender: Sender = field(default_factory=Sender)
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(base=self.settings.retry_base_seconds, cap=self.settings.retry_cap_seconds)
+
+
+deps = Deps()
