@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from berth_common.store import MemoryStore, MongoStore, SqliteStore, open_store, sqlite_url
 from berth_common.store.factory import mongo_database
+from berth_testkit.mongo import MongoServer
 
 
 async def test_memory_url() -> None:
@@ -28,11 +29,11 @@ async def test_sqlite_urls(tmp_path: Path) -> None:
     await relative.close()
 
 
-async def test_mongo_urls(_mongo_url: str) -> None:
+async def test_mongo_urls(mongo: MongoServer) -> None:
     assert mongo_database("mongodb://h:27017") == "berth"
     assert mongo_database("mongodb://u:p@h:27017/") == "berth"
     assert mongo_database("mongodb://h:27017/platform?replicaSet=rs0") == "platform"
-    base = _mongo_url.split("?", 1)[0].rstrip("/")
+    base = mongo.url.split("?", 1)[0].rstrip("/")
     store = open_store(f"{base}/factorytest")
     assert isinstance(store, MongoStore) and store.database == "factorytest"
     await store.ping()

@@ -38,6 +38,7 @@ Doc = dict[str, Any]
 
 LEASES_COLLECTION = "_berth_write_leases"  # not a valid Berth collection name
 LEASE_SECONDS = 10.0
+LOCAL_LOCK_STRIPES = 64
 
 # A lost conditional write means another writer succeeded, so the loop always makes
 # progress; the bound only turns a pathological livelock into an error.
@@ -173,8 +174,14 @@ class MongoCollection(RowCollection):
             if leases is None:
                 done, row = await self._attempt(coll, key, fn, deadline=None)
             else:
+                # A write that would fail its compare-and-set fails here, without the
+                # cost of a lease; the lease then guards the real read-check-write.
+                existing = _row(self.name, await coll.find_one({"_id": key}))
+                if fn(existing) is KEEP:
+                    return existing
+                name = f"{self.name}/{key}"
                 try:
-                    async with leases.hold(f"{self.name}/{key}") as deadline:
+                    async with self._store._local_lock(name), leases.hold(name) as deadline:
                         done, row = await self._attempt(coll, key, fn, deadline=deadline)
                 except LeaseLost:
                     done, row = False, None
@@ -252,6 +259,11 @@ class MongoStore:
         self._want_leases = write_leases
         self._leases: WriteLeases | None = None
         self._leases_decided = False
+        # Tasks of this process queue here rather than contend for leases in the database.
+        self._local_locks = [asyncio.Lock() for _ in range(LOCAL_LOCK_STRIPES)]
+
+    def _local_lock(self, name: str) -> asyncio.Lock:
+        return self._local_locks[hash(name) % LOCAL_LOCK_STRIPES]
 
     async def _write_leases(self) -> WriteLeases | None:
         if not self._leases_decided:
