@@ -25,6 +25,7 @@ import nats
 from berth_common.bus import Bus, Context, StreamConfig
 from berth_common.events import Envelope, MessageSpec, Registry
 from berth_testkit.nats import NatsServer
+from nats.aio.msg import Msg
 from nats.js import api
 from pydantic import BaseModel
 
@@ -185,7 +186,7 @@ async def raw_latency_run(url: str, *, rate: int, seconds: float) -> list[float]
     latencies: list[float] = []
     warmup = rate // 2
 
-    async def cb(msg: nats.aio.msg.Msg) -> None:
+    async def cb(msg: Msg) -> None:
         ev = BenchEvent.model_validate(Envelope.from_json(msg.data).data)
         if ev.n >= warmup:
             latencies.append((time.perf_counter_ns() - ev.sent_ns) / 1e6)
@@ -223,8 +224,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def best_of(runs: int, f: Callable[[], Awaitable[float]]) -> float:
-    return max([await f() for _ in range(runs)])
+async def best_of(runs: int, f: Callable[..., Awaitable[float]], url: str, n: int, *, batched: bool) -> float:
+    return max([await f(url, n, batched=batched) for _ in range(runs)])
 
 
 async def main() -> None:
@@ -245,8 +246,8 @@ async def main() -> None:
             print(f"throughput: {n} events, publish + pull consume + ack, file storage")
             ok = True
             for batched, label in ((False, "awaited publish"), (True, f"batches of {BATCH}")):
-                raw = await best_of(args.runs, lambda b=batched: raw_run(url, n, batched=b))
-                bus = await best_of(args.runs, lambda b=batched: bus_run(url, n, batched=b))
+                raw = await best_of(args.runs, raw_run, url, n, batched=batched)
+                bus = await best_of(args.runs, bus_run, url, n, batched=batched)
                 ratio = bus / raw
                 ok = ok and (not batched or ratio >= GOAL_RATIO)
                 print(f"  {label:<18} nats-py {raw:>8.0f} ev/s   Bus {bus:>8.0f} ev/s   ratio {ratio:.2f}")

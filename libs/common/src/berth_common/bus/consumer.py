@@ -47,6 +47,9 @@ class PullConsumer:
         self.spec = spec
         self.durable = durable
         self._labels = (bus.service, spec.name)
+        # Bound once: looking label children up per message costs more than the handler.
+        self._handled = metrics.MESSAGES_HANDLED.labels(*self._labels)
+        self._seconds = metrics.HANDLER_SECONDS.labels(*self._labels)
         self._sub: Subscription | None = None
         self._requested = 0  # messages asked for by pull requests still open on the server
         self._inflight = 0
@@ -282,14 +285,14 @@ class PullConsumer:
                     await self._retry(msg, delivery, f"error: {_short(exc)}", None)
                 else:
                     await msg.ack()
-                    metrics.MESSAGES_HANDLED.labels(*self._labels).inc()
+                    self._handled.inc()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # acking failed (connection lost): JetStream redelivers
             log.warning("%s: could not settle a message: %r", self.durable, exc)
         finally:
             self._running.pop(id(msg), None)
-            metrics.HANDLER_SECONDS.labels(*self._labels).observe(time.perf_counter() - started)
+            self._seconds.observe(time.perf_counter() - started)
 
     async def _retry(self, msg: Msg, delivery: int, reason: str, delay: float | None) -> None:
         if delivery >= self.spec.max_deliver:
