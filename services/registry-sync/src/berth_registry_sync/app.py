@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-app = ServiceApp("registry-sync", owns=["berth.cmd.registry-sync.>", "berth.evt.registry.>"], collections=[])
+from .state import COLLECTIONS
+
+app = ServiceApp("registry-sync", owns=["berth.cmd.registry-sync.>", "berth.evt.registry.>"], collections=COLLECTIONS)

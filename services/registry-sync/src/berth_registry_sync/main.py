@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import handlers, scheduler  # noqa: F401  (they declare handlers, queries and loops on the app)
 from .app import app
 
 

@@ -1,0 +1,256 @@
+"""Runs one execution of a policy: discover, plan, copy with bounded workers under one bandwidth cap,
+record each task and publish progress through the execution record's outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from berth_common.events import Envelope, registry
+from berth_common.store import Store
+from berth_common.store.unit_of_work import update
+from pydantic import BaseModel
+
+from .domain.executions import Execution, Task, plan
+from .domain.policies import PolicySpec
+from .domain.registries import RegistrySpec
+from .messages import ArtifactCopied, ExecutionFailed, ExecutionProgress, ExecutionStarted, ExecutionSucceeded
+from .oci import Copier, CopyOptions, Endpoint, RegistryClient, RegistryError, TokenBucket
+from .state import EXECUTIONS
+
+log = logging.getLogger(__name__)
+SOURCE = "registry-sync"
+
+Heartbeat = Callable[[], Awaitable[None]]
+TaskDone = Callable[[Execution, Sequence[Task]], Awaitable[None]]
+
+
+def client_for(spec: RegistrySpec, **kwargs: object) -> RegistryClient:
+    endpoint = Endpoint(
+        url=spec.url,
+        username=spec.username,
+        password=spec.password.get_secret_value() if spec.password is not None else None,
+        insecure=spec.insecure,
+        ca_bundle=spec.ca_bundle,
+    )
+    return RegistryClient(endpoint, **kwargs)  # type: ignore[arg-type]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runner:
+    """One execution. ``attrs`` are the envelope attributes (tenant, correlation) for its facts."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: PolicySpec,
+        source: RegistrySpec,
+        destination: RegistrySpec,
+        execution: Execution,
+        attrs: dict[str, object],
+        heartbeat: Heartbeat | None = None,
+        on_tasks: TaskDone | None = None,
+        wake: Callable[[], None] | None = None,
+        flush_every: float = 0.5,
+    ) -> None:
+        self.store, self.policy, self.execution = store, policy, execution
+        self.source, self.destination = source, destination
+        self.attrs, self.heartbeat, self.on_tasks, self.wake = attrs, heartbeat, on_tasks, wake
+        self.flush_every = flush_every
+        self._done: list[Task] = []
+        self._last_flush = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    def _env(self, payload: BaseModel) -> Envelope:
+        return registry.envelope(payload, source=SOURCE, subject=f"executions/{self.execution.id}", **self.attrs)
+
+    async def run(
+        self, *, only: Sequence[tuple[str, str]] | None = None, tasks: Sequence[Task] | None = None
+    ) -> Execution:
+        ex = self.execution
+        started = time.monotonic()
+        async with client_for(self.source) as src, client_for(self.destination) as dst:
+            try:
+                await src.ping()
+                await dst.ping()
+                if tasks is None:
+                    ex.tasks = await self._discover(src, dst, only)
+                else:
+                    ex.tasks = [
+                        t.model_copy(update={"status": "pending", "error": None, "bytes": 0, "duration": 0.0})
+                        for t in tasks
+                    ]
+            except RegistryError as e:
+                ex.finish(now(), error=str(e))
+                await self._write(final=True, seconds=time.monotonic() - started)
+                return ex
+            await self._write(started=True)
+            await self._copy_all(src, dst)
+        ex.finish(now())
+        await self._write(final=True, seconds=time.monotonic() - started)
+        return ex
+
+    async def _discover(
+        self, src: RegistryClient, dst: RegistryClient, only: Sequence[tuple[str, str]] | None
+    ) -> list[Task]:
+        p = self.policy
+        if only is not None:
+            source: dict[str, list[str]] = {}
+            for repo, tag in only:
+                source.setdefault(repo, []).append(tag)
+            return plan(p, source, only=only)
+        repos = [r for r in await src.catalog() if p.wants_repository(r)]
+        source = dict(zip(repos, await asyncio.gather(*(src.list_tags(r) for r in repos)), strict=True))
+        destination: dict[str, list[str]] | None = None
+        if p.delete:
+            dst_repos = [p.destination_repository(r) for r in repos]
+            destination = dict(
+                zip(dst_repos, await asyncio.gather(*(dst.list_tags(r) for r in dst_repos)), strict=True)
+            )
+        return plan(p, source, destination)
+
+    async def _copy_all(self, src: RegistryClient, dst: RegistryClient) -> None:
+        p = self.policy
+        bucket = TokenBucket(p.bandwidth_bytes) if p.bandwidth_bytes else None
+        copier = Copier(
+            src,
+            dst,
+            CopyOptions(
+                override=p.override,
+                referrers=p.referrers,
+                dry_run=self.execution.dry_run,
+                blob_concurrency=max(4, p.concurrency),
+                bucket=bucket,
+            ),
+        )
+        slots = asyncio.Semaphore(p.concurrency)
+
+        async def one(task: Task) -> None:
+            async with slots:
+                if task.action == "copy":
+                    r = await copier.copy_tag(task.repository, task.tag, task.destination)
+                    task.status, task.digest, task.bytes = r.status, r.digest, r.bytes
+                    task.duration, task.error = round(r.duration, 4), r.error
+                else:
+                    await self._delete(dst, task)
+                self._done.append(task)
+                if time.monotonic() - self._last_flush >= self.flush_every:
+                    await self._write()
+
+        pending = [t for t in self.execution.tasks if t.status == "pending"]
+        await asyncio.gather(*(one(t) for t in pending))
+
+    async def _delete(self, dst: RegistryClient, task: Task) -> None:
+        began = time.monotonic()
+        try:
+            head = await dst.head_manifest(task.destination, task.tag)
+            task.digest = head.digest if head else None
+            if head is None:
+                task.status = "skipped"
+            elif self.execution.dry_run:
+                task.status = "would-delete"
+            else:
+                await dst.delete_manifest(task.destination, head.digest)
+                task.status = "deleted"
+        except RegistryError as e:
+            task.status, task.error = "failed", str(e)
+        task.duration = round(time.monotonic() - began, 4)
+
+    async def _write(self, *, started: bool = False, final: bool = False, seconds: float = 0.0) -> None:
+        async with self._lock:
+            ex = self.execution
+            done, self._done = self._done, []
+            self._last_flush = time.monotonic()
+            events = [
+                self._env(
+                    ArtifactCopied(
+                        tenant=ex.tenant,
+                        execution=ex.id,
+                        policy=ex.policy,
+                        repository=t.repository,
+                        destination=t.destination,
+                        tag=t.tag,
+                        action=t.action,
+                        status=t.status,
+                        digest=t.digest,
+                        bytes=t.bytes,
+                        duration=t.duration,
+                        error=t.error,
+                    )
+                )
+                for t in done
+            ]
+            counts = ex.counts()
+            if started:
+                events.insert(
+                    0,
+                    self._env(
+                        ExecutionStarted(
+                            tenant=ex.tenant,
+                            execution=ex.id,
+                            policy=ex.policy,
+                            trigger=ex.trigger,
+                            dry_run=ex.dry_run,
+                            tasks=len(ex.tasks),
+                        )
+                    ),
+                )
+            elif final:
+                fact = (
+                    ExecutionSucceeded(
+                        tenant=ex.tenant,
+                        execution=ex.id,
+                        policy=ex.policy,
+                        counts=counts,
+                        bytes=ex.bytes,
+                        seconds=round(seconds, 3),
+                    )
+                    if ex.status == "succeeded"
+                    else ExecutionFailed(
+                        tenant=ex.tenant,
+                        execution=ex.id,
+                        policy=ex.policy,
+                        counts=counts,
+                        bytes=ex.bytes,
+                        seconds=round(seconds, 3),
+                        error=ex.error,
+                    )
+                )
+                events.append(self._env(fact))
+            elif done:
+                finished = sum(1 for t in ex.tasks if t.status != "pending")
+                events.append(
+                    self._env(
+                        ExecutionProgress(
+                            tenant=ex.tenant,
+                            execution=ex.id,
+                            policy=ex.policy,
+                            done=finished,
+                            total=len(ex.tasks),
+                            failed=counts.get("failed", 0),
+                            bytes=ex.bytes,
+                        )
+                    )
+                )
+            snapshot = ex.model_dump(mode="json")
+            await update(
+                self.store.collection(EXECUTIONS),
+                ex.id,
+                lambda _d: snapshot,
+                caused_by=None,
+                events_for=lambda _b, _a: events,
+                initial=snapshot,
+            )
+            if self.wake:
+                self.wake()
+            if done and self.on_tasks:
+                await self.on_tasks(ex, done)
+            if self.heartbeat:
+                await self.heartbeat()

@@ -1,0 +1,57 @@
+"""The collections registry-sync owns and how keys are made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from berth_common.store import Store
+
+from .domain.dr import DrState
+from .domain.executions import Execution
+from .domain.policies import PolicySpec
+from .domain.registries import RegistrySpec
+
+REGISTRIES = "registries"
+SECRETS = "registry-secrets"  # passwords; never published, never returned by a query
+POLICIES = "replication-policies"
+EXECUTIONS = "replication-executions"
+DR_PAIRS = "registry-dr-pairs"
+PUSHES = "registry-pushes"  # one record per ingested webhook: idempotency and the image-pushed facts
+COLLECTIONS = [REGISTRIES, SECRETS, POLICIES, EXECUTIONS, DR_PAIRS, PUSHES]
+
+
+def key(tenant: str, name: str) -> str:
+    return f"{tenant}/{name}"
+
+
+class NotDefined(LookupError):
+    """A policy, registry, execution or DR pair that does not exist (the message names it)."""
+
+
+async def load_registry(store: Store, tenant: str, name: str) -> RegistrySpec:
+    rec = await store.collection(REGISTRIES).get(key(tenant, name))
+    if rec is None:
+        raise NotDefined(f"registry {tenant}/{name} not found")
+    secret = await store.collection(SECRETS).get(key(tenant, name))
+    return RegistrySpec.restore(rec.data, secret.data if secret else None)
+
+
+async def load_policy(store: Store, tenant: str, name: str) -> tuple[PolicySpec, dict[str, Any]]:
+    rec = await store.collection(POLICIES).get(key(tenant, name))
+    if rec is None:
+        raise NotDefined(f"replication policy {tenant}/{name} not found")
+    return PolicySpec.model_validate(rec.data["spec"]), rec.data
+
+
+async def load_execution(store: Store, tenant: str, execution_id: str) -> Execution:
+    rec = await store.collection(EXECUTIONS).get(execution_id)
+    if rec is None or rec.data.get("tenant") != tenant:
+        raise NotDefined(f"execution {execution_id} not found in tenant {tenant}")
+    return Execution.model_validate(rec.data)
+
+
+async def load_dr(store: Store, tenant: str, name: str) -> DrState:
+    rec = await store.collection(DR_PAIRS).get(key(tenant, name))
+    if rec is None:
+        raise NotDefined(f"registry DR pair {tenant}/{name} not found")
+    return DrState.model_validate(rec.data)

@@ -1,0 +1,279 @@
+"""The service end to end: real NATS, two real registries, commands in, facts and queries out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+from berth_common.events import Envelope
+from berth_common.runtime.settings import ServiceSettings
+from berth_common.store.memory import MemoryStore
+from berth_registry_sync import handlers, scheduler  # noqa: F401  (declare themselves on the app)
+from berth_registry_sync.app import app
+from berth_registry_sync.domain.dr import DrPairSpec
+from berth_registry_sync.domain.filters import Filter
+from berth_registry_sync.domain.policies import PolicySpec, Triggers
+from berth_registry_sync.domain.registries import RegistrySpec
+from berth_registry_sync.messages import DrSwitch, PutDrPair, PutPolicy, PutRegistry, RetryExecution, RunPolicy
+from berth_registry_sync.oci import RegistryClient
+from berth_registry_sync.webhook import webhook_routes
+from berth_testkit.nats import NatsServer
+from berth_testkit.registry import Registry
+
+from .conftest import Images, endpoint
+
+
+@pytest.fixture(scope="module")
+async def service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
+    settings = ServiceSettings(
+        nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("rs"), http_port=0, log_json=False
+    )
+    await app.start(settings, store=MemoryStore())
+    yield
+    await app.stop()
+
+
+async def send(cmd: Any, tenant: str) -> Envelope:
+    return await app.bus.emit(cmd, tenant=tenant)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met in {timeout}s (last: {last!r})")
+
+
+async def setup_pair(tenant: str, a: Registry, b: Registry, *, password_b: str | None = None, **policy: Any) -> None:
+    await send(
+        PutRegistry(
+            registry=RegistrySpec(tenant=tenant, name="src", url=a.url, username=a.username, password=a.password)
+        ),
+        tenant,
+    )
+    await send(
+        PutRegistry(
+            registry=RegistrySpec(
+                tenant=tenant, name="dst", url=b.url, username=b.username, password=password_b or b.password
+            )
+        ),
+        tenant,
+    )
+    await eventually(lambda: registries_defined(tenant, 2))
+    await send(
+        PutPolicy(policy=PolicySpec(tenant=tenant, name="p1", source="src", destination="dst", **policy)), tenant
+    )
+    await eventually(lambda: app.bus.request("registry-sync", "list-policies", {"tenant": tenant}))
+
+
+async def registries_defined(tenant: str, n: int) -> bool:
+    got = await app.bus.request("registry-sync", "list-registries", {"tenant": tenant})
+    return len(got["items"]) == n
+
+
+async def finished(tenant: str, ex_id: str) -> dict[str, Any] | None:
+    try:
+        ex = await app.bus.request("registry-sync", "get-execution", {"tenant": tenant, "id": ex_id})
+    except Exception:
+        return None
+    return ex if ex["status"] != "running" else None
+
+
+async def facts(subject: str, *, until: Callable[[Envelope], bool], timeout: float = 15.0) -> list[Envelope]:
+    got: list[Envelope] = []
+
+    async def follow() -> None:
+        async for _seq, env in app.bus.events(subjects=[subject], start_seq=1):
+            got.append(env)
+            if until(env):
+                return
+
+    await asyncio.wait_for(follow(), timeout)
+    return got
+
+
+async def test_run_policy_copies_what_filters_select_and_reports_tasks(
+    service: None, registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tenant = "t-run"
+    for tag in ("1.0.0", "1.1.0", "2.0.0", "dev"):
+        await images_a.image("apps/web", tag)
+    await images_a.image("tmp/scratch", "1.0.0")
+    filters = [
+        Filter(on="repository", pattern="apps/*"),
+        Filter(on="tag", kind="semver", pattern="^1"),
+        Filter(on="tag", pattern="1.1.*", decision="exclude"),
+    ]
+    await setup_pair(tenant, registry_a, registry_b, filters=filters, concurrency=2, bandwidth_kbps=100_000)
+    listed = await app.bus.request("registry-sync", "list-registries", {"tenant": tenant})
+    assert registry_a.password not in str(listed) and registry_b.password not in str(listed)
+    assert {r["password"] for r in listed["items"]} == {"********"}
+
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-run-1"), tenant)
+    ex = await eventually(lambda: finished(tenant, "ex-run-1"))
+    assert ex["status"] == "succeeded", ex
+    assert [(t["repository"], t["tag"], t["status"]) for t in ex["tasks"]] == [("apps/web", "1.0.0", "copied")]
+    assert ex["tasks"][0]["bytes"] > 0 and ex["tasks"][0]["digest"].startswith("sha256:")
+    async with RegistryClient(endpoint(registry_b)) as b:
+        assert await b.catalog() == ["apps/web"]
+        assert await b.list_tags("apps/web") == ["1.0.0"]
+
+    types = [
+        e.type
+        for e in await facts(
+            "berth.evt.registry.>",
+            until=lambda e: e.type.endswith("execution-succeeded.v1") and (e.data or {}).get("execution") == "ex-run-1",
+        )
+        if (e.data or {}).get("execution") == "ex-run-1"
+    ]
+    assert types[0] == "berth.registry.execution-started.v1" and types[-1] == "berth.registry.execution-succeeded.v1"
+    assert "berth.registry.artifact-copied.v1" in types
+
+    # a second run finds everything in place
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-run-2"), tenant)
+    again = await eventually(lambda: finished(tenant, "ex-run-2"))
+    assert [t["status"] for t in again["tasks"]] == ["skipped"]
+    listed_ex = await app.bus.request("registry-sync", "list-executions", {"tenant": tenant})
+    assert {e["id"] for e in listed_ex["items"]} == {"ex-run-1", "ex-run-2"}
+
+
+async def test_wrong_password_fails_the_execution_clearly_and_copies_nothing(
+    service: None, registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tenant = "t-auth"
+    await images_a.image("apps/web", "1.0")
+    await setup_pair(tenant, registry_a, registry_b, password_b="wrong-password")
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-auth-1"), tenant)
+    ex = await eventually(lambda: finished(tenant, "ex-auth-1"))
+    assert ex["status"] == "failed"
+    assert ex["error"] == f"authentication failed for {registry_b.host} as {registry_b.username}"
+    assert ex["tasks"] == []
+    async with RegistryClient(endpoint(registry_b)) as b:
+        assert await b.catalog() == []
+
+
+async def test_retry_execution_runs_only_the_failures(
+    service: None, registry_a: Registry, registry_factory: Callable[..., Registry], images_a: Images
+) -> None:
+    tenant = "t-retry"
+    await images_a.image("apps/web", "1.0")
+    await images_a.image("apps/api", "1.0")
+    registry_b = registry_factory()
+    await setup_pair(tenant, registry_a, registry_b)
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-retry-1"), tenant)
+    first = await eventually(lambda: finished(tenant, "ex-retry-1"))
+    assert first["status"] == "succeeded"
+    # a run asked for a tag the source does not have (yet): that task fails, the other is skipped
+    await send(
+        RunPolicy(
+            tenant=tenant, policy="p1", execution_id="ex-retry-2", only=[("apps/web", "1.0"), ("apps/gone", "9.9")]
+        ),
+        tenant,
+    )
+    second = await eventually(lambda: finished(tenant, "ex-retry-2"))
+    assert second["status"] == "failed"
+    assert {(t["repository"], t["status"]) for t in second["tasks"]} == {
+        ("apps/web", "skipped"),
+        ("apps/gone", "failed"),
+    }
+    assert "not found" in next(t["error"] for t in second["tasks"] if t["status"] == "failed")
+    await images_a.image("apps/gone", "9.9")
+    await send(RetryExecution(tenant=tenant, execution="ex-retry-2", execution_id="ex-retry-3"), tenant)
+    third = await eventually(lambda: finished(tenant, "ex-retry-3"))
+    assert (third["status"], third["retry_of"]) == ("succeeded", "ex-retry-2")
+    assert [(t["repository"], t["status"]) for t in third["tasks"]] == [("apps/gone", "copied")]
+
+
+async def test_registry_webhook_copies_a_newly_pushed_tag(
+    service: None, registry_factory: Callable[..., Registry], registry_b: Registry, tmp_path: Path
+) -> None:
+    tenant = "t-hook"
+    web_app = web.Application()
+    web_app.add_routes(webhook_routes(app.bus))
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        hook = f"http://127.0.0.1:{port}/hooks/registry?tenant={tenant}&registry=src"
+        registry_a = registry_factory(notify=[hook])
+        await setup_pair(tenant, registry_a, registry_b, triggers=Triggers(on_push=True))
+        async with ClientSession() as http:  # bad input gets a problem document naming the field
+            async with http.post(
+                hook,
+                json={"events": [{"action": "push", "target": {}}]},
+                headers={"Content-Type": "application/vnd.docker.distribution.events.v2+json"},
+            ) as r:
+                assert r.status == 400 and r.content_type == "application/problem+json"
+                assert "events[0].target.repository" in (await r.json())["detail"]
+        async with RegistryClient(endpoint(registry_a)) as a:
+            pushed = await Images(a).image("apps/hooked", "7.0")
+        async with RegistryClient(endpoint(registry_b)) as b:
+            got = await eventually(lambda: b.head_manifest("apps/hooked", "7.0"), timeout=30)
+            assert got.digest == pushed.digest
+        pushes = await facts("berth.evt.registry.image-pushed", until=lambda e: (e.data or {}).get("tenant") == tenant)
+        assert any((e.data or {}).get("repository") == "apps/hooked" for e in pushes)
+    finally:
+        await runner.cleanup()
+
+
+async def test_dr_pair_lag_and_switch(
+    service: None, registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tenant = "t-dr"
+    await images_a.image("apps/web", "1.0")
+    await send(
+        PutRegistry(
+            registry=RegistrySpec(
+                tenant=tenant,
+                name="main",
+                url=registry_a.url,
+                username=registry_a.username,
+                password=registry_a.password,
+            )
+        ),
+        tenant,
+    )
+    await send(
+        PutRegistry(
+            registry=RegistrySpec(
+                tenant=tenant,
+                name="backup",
+                url=registry_b.url,
+                username=registry_b.username,
+                password=registry_b.password,
+            )
+        ),
+        tenant,
+    )
+    await eventually(lambda: registries_defined(tenant, 2))
+    await send(PutDrPair(pair=DrPairSpec(tenant=tenant, name="reg", primary="main", standby="backup")), tenant)
+
+    async def status() -> dict[str, Any] | None:
+        try:
+            return await app.bus.request("registry-sync", "dr-status", {"tenant": tenant, "pair": "reg"})
+        except Exception:
+            return None
+
+    st = await eventually(status)
+    assert (st["active"], st["pull_endpoint"]) == ("primary", registry_a.url)
+    await send(RunPolicy(tenant=tenant, policy="dr-reg", trigger="dr", execution_id="ex-dr-1"), tenant)
+    await eventually(lambda: finished(tenant, "ex-dr-1"))
+    st = await eventually(status)
+    assert st["lag_seconds"] == {"apps/web": 0.0}
+    await send(DrSwitch(tenant=tenant, pair="reg", to="standby", reason="primary site down"), tenant)
+    switched = await facts("berth.evt.registry.dr-switched", until=lambda e: (e.data or {}).get("pair") == "reg")
+    fact = next(e.data for e in switched if (e.data or {}).get("pair") == "reg")
+    assert fact is not None
+    assert (fact["active"], fact["pull_endpoint"], fact["reason"]) == ("standby", registry_b.url, "primary site down")
+    st = await status()
+    assert st is not None and (st["active"], st["pull_endpoint"]) == ("standby", registry_b.url)
