@@ -14,6 +14,10 @@ from stubs import StubWorld
 
 ADMIN_TOKEN = os.environ.setdefault("BERTH_TEST_ADMIN_TOKEN", "test-admin-" + os.urandom(8).hex())
 
+DINGTALK_SECRET = "SEC-dingtalk-test"
+SLACK_SECRET = "slack-signing-test"
+FEISHU_TOKEN = "feishu-verify-test"
+
 
 @dataclass
 class Stack:
@@ -44,5 +48,12 @@ class Stack:
 
 
 def settings(**kw: Any) -> GatewaySettings:
-    base: dict[str, Any] = {"admin_token": SecretStr(ADMIN_TOKEN), "rate_per_second": 1000.0, "rate_burst": 1000}
+    base: dict[str, Any] = {
+        "admin_token": SecretStr(ADMIN_TOKEN),
+        "rate_per_second": 1000.0,
+        "rate_burst": 1000,
+        "dingtalk_app_secret": SecretStr(DINGTALK_SECRET),
+        "slack_signing_secret": SecretStr(SLACK_SECRET),
+        "feishu_verification_token": SecretStr(FEISHU_TOKEN),
+    }
     return GatewaySettings(**{**base, **kw})

@@ -10,7 +10,7 @@ from aiohttp import ClientResponse
 from gwtest import Stack
 
 
-async def _read_events(resp: ClientResponse, n: int, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+async def _read_events(resp: ClientResponse, n: int, *, within: float = 10.0) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
 
@@ -28,7 +28,7 @@ async def _read_events(resp: ClientResponse, n: int, *, timeout: float = 10.0) -
                 k, _, v = line.partition(": ")
                 current[k] = json.loads(v) if k == "data" else v
 
-    await asyncio.wait_for(loop(), timeout)
+    await asyncio.wait_for(loop(), within)
     return events
 
 
@@ -38,8 +38,9 @@ async def test_sse_filters_by_tenant_and_cluster_and_resumes(stack: Stack) -> No
     url = stack.url + "/api/v1/events"
     async with (
         stack.http.get(url, headers={"Authorization": f"Bearer {alice}"}) as a_all,
-        stack.http.get(url + "?cluster=sse-a2&type=berth.cluster.running.v1",
-                       headers={"Authorization": f"Bearer {alice}"}) as a_filtered,
+        stack.http.get(
+            url + "?cluster=sse-a2&type=berth.cluster.running.v1", headers={"Authorization": f"Bearer {alice}"}
+        ) as a_filtered,
     ):
         assert a_all.status == 200 and a_all.headers["Content-Type"].startswith("text/event-stream")
         await asyncio.sleep(0.3)  # the ordered consumers are in place

@@ -51,7 +51,7 @@ def _list_handler(route: Route) -> Any:
         if after is not None:
             visible = [i for i in visible if str(i.get(route.key, "")) > after]
         page = visible[:limit]
-        more = len(visible) > limit or (isinstance(reply, dict) and bool(reply.get("next")) and len(page) == limit)
+        more = len(visible) > limit
         cursor = encode_cursor(str(page[-1].get(route.key, ""))) if more and page else None
         return web.json_response({"items": page, "next_cursor": cursor})
 

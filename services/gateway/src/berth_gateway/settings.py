@@ -26,3 +26,5 @@ class GatewaySettings(BaseSettings):
     feishu_verification_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     chat_replay_window: int = Field(default=300, ge=1)
+    hooks_token: SecretStr | None = Field(default=None, description="bearer token Alertmanager / registries send")
+    feishu_encrypt_key: SecretStr | None = None
