@@ -41,15 +41,15 @@ async def send(cmd: Any, tenant: str) -> Envelope:
     return await app.bus.emit(cmd, tenant=tenant)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
     last: Any = None
     while asyncio.get_running_loop().time() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(0.1)
-    raise AssertionError(f"condition not met in {timeout}s (last: {last!r})")
+    raise AssertionError(f"condition not met in {within}s (last: {last!r})")
 
 
 async def setup_pair(tenant: str, a: Registry, b: Registry, *, password_b: str | None = None, **policy: Any) -> None:
@@ -87,7 +87,7 @@ async def finished(tenant: str, ex_id: str) -> dict[str, Any] | None:
     return ex if ex["status"] != "running" else None
 
 
-async def facts(subject: str, *, until: Callable[[Envelope], bool], timeout: float = 15.0) -> list[Envelope]:
+async def facts(subject: str, *, until: Callable[[Envelope], bool], within: float = 15.0) -> list[Envelope]:
     got: list[Envelope] = []
 
     async def follow() -> None:
@@ -96,7 +96,7 @@ async def facts(subject: str, *, until: Callable[[Envelope], bool], timeout: flo
             if until(env):
                 return
 
-    await asyncio.wait_for(follow(), timeout)
+    await asyncio.wait_for(follow(), within)
     return got
 
 
@@ -207,18 +207,16 @@ async def test_registry_webhook_copies_a_newly_pushed_tag(
         hook = f"http://127.0.0.1:{port}/hooks/registry?tenant={tenant}&registry=src"
         registry_a = registry_factory(notify=[hook])
         await setup_pair(tenant, registry_a, registry_b, triggers=Triggers(on_push=True))
-        async with ClientSession() as http:  # bad input gets a problem document naming the field
-            async with http.post(
-                hook,
-                json={"events": [{"action": "push", "target": {}}]},
-                headers={"Content-Type": "application/vnd.docker.distribution.events.v2+json"},
-            ) as r:
-                assert r.status == 400 and r.content_type == "application/problem+json"
-                assert "events[0].target.repository" in (await r.json())["detail"]
+        # bad input gets a problem document naming the field
+        bad = b'{"events": [{"action": "push", "target": {}}]}'
+        v2 = {"Content-Type": "application/vnd.docker.distribution.events.v2+json"}
+        async with ClientSession() as http, http.post(hook, data=bad, headers=v2) as r:
+            assert r.status == 400 and r.content_type == "application/problem+json"
+            assert "events[0].target.repository" in (await r.json())["detail"]
         async with RegistryClient(endpoint(registry_a)) as a:
             pushed = await Images(a).image("apps/hooked", "7.0")
         async with RegistryClient(endpoint(registry_b)) as b:
-            got = await eventually(lambda: b.head_manifest("apps/hooked", "7.0"), timeout=30)
+            got = await eventually(lambda: b.head_manifest("apps/hooked", "7.0"), within=30)
             assert got.digest == pushed.digest
         pushes = await facts("berth.evt.registry.image-pushed", until=lambda e: (e.data or {}).get("tenant") == tenant)
         assert any((e.data or {}).get("repository") == "apps/hooked" for e in pushes)
