@@ -38,6 +38,21 @@ async def test_create_get_round_trip(store: Store) -> None:
     assert "things" in await store.collections()
 
 
+async def test_keys_with_dots_dollars_and_percents_round_trip(store: Store) -> None:
+    things = store.collection("things")
+    data = {
+        "labels": {"app.kubernetes.io/name": "web", "$odd": "x", "100%": "y", "a%2Eb": "z"},
+        "items": [{"k.v": 1}],
+        "tier": "web",
+    }
+    e = evt(1, labels={"app.kubernetes.io/name": "web"})
+    await things.create("a", data, events=[e])
+    got = await things.get("a")
+    assert got is not None and got.data == data
+    assert Envelope.model_validate(got.outbox[0]) == e
+    assert [r.key for r in await things.list(where={"tier": "web"})] == ["a"]
+
+
 async def test_collections_are_separate(store: Store) -> None:
     await store.collection("left").create("k", {"side": "left"})
     assert await store.collection("right").get("k") is None

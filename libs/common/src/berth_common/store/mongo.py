@@ -46,14 +46,36 @@ MAX_WRITE_ATTEMPTS = 200
 DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 
 
+def _escape(value: Any) -> Any:
+    """Percent-encode '%', '.' and '$' in every nested key: FerretDB v1 rejects such keys
+    (and Kubernetes label keys such as ``app.kubernetes.io/name`` are full of dots)."""
+    if isinstance(value, dict):
+        return {k.replace("%", "%25").replace(".", "%2E").replace("$", "%24"): _escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    return value
+
+
+_ESCAPED = re.compile(r"%(?:25|2E|24)")
+_UNESCAPE = {"%25": "%", "%2E": ".", "%24": "$"}
+
+
+def _unescape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k.replace("%2E", ".").replace("%24", "$").replace("%25", "%"): _unescape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape(v) for v in value]
+    return value
+
+
 def _doc(row: Row) -> Doc:
     doc: Doc = {
         "_id": row.key,
         "version": row.version,
         "seq": row.seq,
-        "data": row.data,
+        "data": _escape(row.data),
         "applied": list(row.applied),
-        "outbox": list(row.outbox),
+        "outbox": _escape(list(row.outbox)),
         "deleted": row.deleted,
     }
     if row.pending_since is not None:
@@ -69,9 +91,9 @@ def _row(collection: str, doc: Doc | None) -> Row | None:
         key=str(doc["_id"]),
         version=int(doc["version"]),
         seq=int(doc["seq"]),
-        data=dict(doc.get("data") or {}),
+        data=_unescape(dict(doc.get("data") or {})),
         applied=tuple(doc.get("applied") or ()),
-        outbox=tuple(doc.get("outbox") or ()),
+        outbox=tuple(_unescape(list(doc.get("outbox") or ()))),
         deleted=bool(doc.get("deleted", False)),
         pending_since=doc.get("pending_since"),
     )
