@@ -6,12 +6,13 @@ import hmac
 import json
 import urllib.parse
 from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 from berth_monitor_alert.domain import outbound, signing
 from berth_monitor_alert.domain.channels import Channel, Mentions
 from berth_monitor_alert.domain.payload import Alert
-from berth_monitor_alert.domain.ratelimit import TokenBucket
+from berth_monitor_alert.domain.ratelimit import SlidingWindow, TokenBucket
 from berth_monitor_alert.domain.retry import Backoff
 from berth_monitor_alert.domain.splitting import split_message
 from berth_monitor_alert.domain.templates import TemplateInvalid, check_template, render, sample_alerts
@@ -44,7 +45,7 @@ def test_dingtalk_request_carries_mentions_and_signature() -> None:
         name="d",
         kind="dingtalk",
         url="http://h/robot/send?access_token=t",
-        secret="SEC1",  # type: ignore[arg-type]
+        secret="SEC1",
         mentions=Mentions(mobiles=["13800000000"], all=False),
     )
     req = outbound.build(ch, "title", "body", now_s=1700000000.0)
@@ -61,7 +62,7 @@ def test_wecom_text_mentions_and_feishu_body_sign() -> None:
     )
     doc = json.loads(outbound.build(wc, "t", "b", now_s=1.0).body)  # type: ignore[union-attr]
     assert doc["text"]["mentioned_list"] == ["u1", "@all"]
-    fs = Channel(name="f", kind="feishu", url="http://h/hook/x", secret="s")  # type: ignore[arg-type]
+    fs = Channel(name="f", kind="feishu", url="http://h/hook/x", secret="s")
     doc = json.loads(outbound.build(fs, "t", "b", now_s=1700000000.0).body)  # type: ignore[union-attr]
     assert doc["timestamp"] == "1700000000" and doc["sign"] == signing.feishu_sign("s", 1700000000)
 
@@ -79,9 +80,9 @@ def test_platform_answers() -> None:
 
 
 @pytest.mark.parametrize("unit", ["bytes", "chars"])
-def test_split_keeps_lines_and_limits(unit: str) -> None:
+def test_split_keeps_lines_and_limits(unit: Literal["bytes", "chars"]) -> None:
     text = "\n".join(f"line {i} 告警内容 " + "x" * 50 for i in range(400))
-    parts = split_message(text, 2000, unit=unit)  # type: ignore[arg-type]
+    parts = split_message(text, 2000, unit=unit)
     size = (lambda s: len(s.encode())) if unit == "bytes" else len
     assert len(parts) > 1 and all(size(p) <= 2000 for p in parts)
     assert "\n".join(parts) == text  # nothing lost, cut only at line ends
@@ -127,3 +128,13 @@ def test_template_sandbox_and_errors() -> None:
     missing = Channel(name="d", kind="slack", url="http://h", template="{{ nope.x }}")
     with pytest.raises(TemplateInvalid, match="rendering failed"):
         render(missing, [Alert(status="firing", startsAt=NOW, fingerprint="f")])
+
+
+def test_sliding_window_never_allows_more_than_the_limit_in_a_minute() -> None:
+    now = [0.0]
+    window = SlidingWindow(per_minute=20, clock=lambda: now[0])
+    assert sum(window.try_take() for _ in range(25)) == 20
+    now[0] = 30.0
+    assert not window.try_take() and window.wait_time() == pytest.approx(30.0)
+    now[0] = 60.0
+    assert sum(window.try_take() for _ in range(25)) == 20

@@ -139,5 +139,5 @@ def test_channel_validation_names_the_problem() -> None:
         Channel(name="a", kind="dingtalk", url="ftp://x")
     with pytest.raises(ValueError, match="smtp_host is required"):
         Channel(name="a", kind="email")
-    ch = Channel(name="a", kind="dingtalk", url="http://x", secret="SECxyz")  # type: ignore[arg-type]
+    ch = Channel(name="a", kind="dingtalk", url="http://x", secret="SECxyz")
     assert "SECxyz" not in str(ch.public()) and ch.public()["has_secret"] is True

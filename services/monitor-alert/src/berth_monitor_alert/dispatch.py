@@ -22,7 +22,7 @@ from . import state
 from .config import Deps
 from .domain.channels import Channel
 from .domain.outbound import build
-from .domain.ratelimit import TokenBucket
+from .domain.ratelimit import SlidingWindow
 from .domain.retry import should_retry
 from .messages import AlertNotified, AlertNotifyFailed
 
@@ -35,7 +35,7 @@ class Dispatcher:
         self.store = store
         self.deps = deps
         self._wake = asyncio.Event()
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, SlidingWindow] = {}
         self._wake_relay = wake_relay or (lambda: None)
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -43,13 +43,13 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    def _bucket(self, ch: Channel) -> TokenBucket | None:
+    def _bucket(self, ch: Channel) -> SlidingWindow | None:
         rate = ch.rate
         if rate is None:
             return None
         bkey = f"{ch.tenant}:{ch.name}:{ch.url}:{rate}"
         if bkey not in self._buckets:
-            self._buckets[bkey] = TokenBucket(per_minute=rate, clock=self.deps.clock.monotonic)
+            self._buckets[bkey] = SlidingWindow(per_minute=rate, clock=self.deps.clock.monotonic)
         return self._buckets[bkey]
 
     async def run(self) -> None:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-
 from berth_common.bus import Bus
 
 from .domain.payload import PayloadInvalid, parse_payload

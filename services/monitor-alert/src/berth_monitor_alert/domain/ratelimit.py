@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 Clock = Callable[[], float]
@@ -34,3 +35,39 @@ class TokenBucket:
         """Seconds until a token is available (0 when one is)."""
         self._refill()
         return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+
+
+class SlidingWindow:
+    """At most ``per_minute`` takes in ANY 60-second window.
+
+    This is what DingTalk enforces (more than 20 in a minute -> errcode 130101 and a
+    10-minute mute); a token bucket of capacity 20 refilling 20/min would allow up to 40 in
+    a minute after a burst, so robots use this instead.
+    """
+
+    def __init__(self, *, per_minute: int, clock: Clock = time.monotonic, window: float = 60.0) -> None:
+        if per_minute < 1:
+            raise ValueError(f"per_minute must be >= 1, got {per_minute}")
+        self.limit = per_minute
+        self.window = window
+        self._clock = clock
+        self._taken: deque[float] = deque()
+
+    def _expire(self) -> float:
+        now = self._clock()
+        while self._taken and now - self._taken[0] >= self.window:
+            self._taken.popleft()
+        return now
+
+    def try_take(self) -> bool:
+        now = self._expire()
+        if len(self._taken) < self.limit:
+            self._taken.append(now)
+            return True
+        return False
+
+    def wait_time(self) -> float:
+        now = self._expire()
+        if len(self._taken) < self.limit:
+            return 0.0
+        return max(0.0, self._taken[0] + self.window - now)
