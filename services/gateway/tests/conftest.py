@@ -22,10 +22,25 @@ from gwtest import Stack, settings
 from stubs import StubWorld, stub_registry
 
 
+async def _start_real_services(nats_url: str, data_dir: Path) -> list[Any]:
+    """monitor-alert and registry-sync exist: run them in-process on the same NATS."""
+    from berth_common.runtime.settings import ServiceSettings
+    from berth_monitor_alert import handlers as ma_handlers
+    from berth_registry_sync import handlers as rs_handlers
+    from berth_registry_sync import scheduler  # noqa: F401  (declares itself on the app)
+
+    apps = [ma_handlers.app, rs_handlers.app]
+    for app in apps:
+        settings = ServiceSettings(nats_url=nats_url, data_dir=data_dir / app.name, http_port=0)
+        await app.start(settings, store=MemoryStore())
+    return apps
+
+
 @pytest.fixture(scope="session")
-async def stack(nats_server: Any) -> AsyncIterator[Stack]:
+async def stack(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     registry = stub_registry()
     world = StubWorld(registry)
+    services = await _start_real_services(nats_server.url, tmp_path_factory.mktemp("services"))
     buses = world.build()
     for bus in buses:
         await bus.connect(servers=nats_server.url, max_wait=10)
@@ -45,3 +60,5 @@ async def stack(nats_server: Any) -> AsyncIterator[Stack]:
     await app[TRACKER_KEY].stop()
     for bus in [*buses, gbus]:
         await bus.close()
+    for svc in services:
+        await svc.stop()

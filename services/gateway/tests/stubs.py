@@ -1,7 +1,7 @@
 """STUB services for the gateway tests.
 
-cluster-manager, registry-sync, release-orchestrator and monitor-alert have no
-messages/queries in the repository yet, so these stand-ins answer on the real bus
+cluster-manager and release-orchestrator have no messages/queries in the repository
+yet, so these stand-ins answer on the real bus
 (real NATS, real JetStream) under the services' names with a test-only message
 registry. They deliberately IGNORE the tenant in queries and return every tenant's
 items, so the isolation tests prove the gateway itself never leaks another tenant's data.
@@ -46,16 +46,25 @@ class ClusterFact(BaseModel):
 
 
 def stub_registry() -> Registry:
+    """The real message registry (every service's messages module) plus the stubs' types."""
+    import berth_monitor_alert.messages  # noqa: F401
+    import berth_registry_sync.messages  # noqa: F401
+    from berth_common.events import registry as real
+
     reg = Registry()
+    for spec in real:
+        reg.register(spec)
     for type_, subject, model in [
         ("berth.cmd.cluster-manager.create.v1", "berth.cmd.cluster-manager.create", CreateCluster),
         ("berth.cmd.cluster-manager.delete.v1", "berth.cmd.cluster-manager.delete", DeleteCluster),
         ("berth.cmd.cluster-manager.upgrade.v1", "berth.cmd.cluster-manager.upgrade", UpgradeCluster),
     ]:
-        reg.register(MessageSpec(type_, "command", subject, model, ""))
+        if type_ not in reg:
+            reg.register(MessageSpec(type_, "command", subject, model, ""))
     for name in ("requested", "step", "running", "failed", "deleted", "upgraded"):
         model = type(f"Cluster_{name.title()}", (ClusterFact,), {})
-        reg.register(MessageSpec(f"berth.cluster.{name}.v1", "event", f"berth.evt.cluster.{name}", model, ""))
+        if f"berth.cluster.{name}.v1" not in reg:
+            reg.register(MessageSpec(f"berth.cluster.{name}.v1", "event", f"berth.evt.cluster.{name}", model, ""))
     return reg
 
 
@@ -113,17 +122,6 @@ class StubWorld:
             item["status"] = "Running"
             await cm.emit(fact["running"](cluster=cmd.name), tenant=tenant, **attrs)
 
-        rs = Bus(service="registry-sync", registry=reg)
-        registries = self.collection({"acme": ["acme-harbor"], "globex": ["globex-harbor"]}, "name")
-
-        @rs.query("list-registries")
-        async def list_registries(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": registries}
-
-        @rs.query("get-registry")
-        async def get_registry(req: dict[str, Any]) -> dict[str, Any]:
-            return _find(registries, "name", req["registry"])
-
         ro = Bus(service="release-orchestrator", registry=reg)
         releases = self.collection({"acme": ["acme-web"], "globex": ["globex-web"]}, "name")
 
@@ -135,16 +133,5 @@ class StubWorld:
         async def get_release(req: dict[str, Any]) -> dict[str, Any]:
             return _find(releases, "name", req["release"])
 
-        ma = Bus(service="monitor-alert", registry=reg)
-        alerts = self.collection({"acme": ["a-1"], "globex": ["g-1"]}, "id")
-
-        @ma.query("list-alerts")
-        async def list_alerts(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": alerts}
-
-        @ma.query("get-alert")
-        async def get_alert(req: dict[str, Any]) -> dict[str, Any]:
-            return _find(alerts, "id", req["alert"])
-
-        self.buses = [cm, rs, ro, ma]
+        self.buses = [cm, ro]
         return self.buses

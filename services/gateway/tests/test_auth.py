@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -21,13 +22,68 @@ LISTS = {
     "/api/v1/clusters": ("name", "acme-prod", "globex-prod", "/api/v1/clusters/{}"),
     "/api/v1/registries": ("name", "acme-harbor", "globex-harbor", "/api/v1/registries/{}"),
     "/api/v1/releases": ("name", "acme-web", "globex-web", "/api/v1/releases/{}"),
-    "/api/v1/alerts": ("id", "a-1", "g-1", "/api/v1/alerts/{}"),
+    "/api/v1/alerts": ("fingerprint", "acme01", "globex01", "/api/v1/alerts/{}"),
 }
+
+
+def alert_payload(name: str, fingerprint: str) -> dict[str, Any]:
+    labels = {"alertname": name, "severity": "critical", "cluster": "c1"}
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "berth",
+        "groupLabels": {"alertname": name},
+        "commonLabels": labels,
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": {},
+                "startsAt": "2026-01-01T00:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.local/graph",
+                "fingerprint": fingerprint,
+            }
+        ],
+    }
+
+
+async def wait_until(stack: Stack, path: str, token: str, pred: Any) -> Any:
+    body: Any = None
+    for _ in range(100):
+        status, body = await stack.call("GET", path, token=token)
+        if status == 200 and pred(body):
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} never satisfied the condition: {body}")
+
+
+async def seed_real_services(stack: Stack, tenant: str, token: str) -> None:
+    """Data of ``tenant`` in the real registry-sync and monitor-alert, through the gateway."""
+    status, body = await stack.call(
+        "POST", "/api/v1/registries", token=token, json={"name": f"{tenant}-harbor", "url": "http://127.0.0.1:5999"}
+    )
+    assert status == 202, body
+    op = body["operation"]["id"]
+    await wait_until(stack, f"/api/v1/operations/{op}", token, lambda b: b["state"] == "succeeded")
+    async with stack.http.post(
+        stack.url + f"/hooks/alertmanager?tenant={tenant}", json=alert_payload("Down", f"{tenant}01")
+    ) as resp:
+        assert resp.status == 202, await resp.text()
+    await wait_until(stack, "/api/v1/alerts", token, lambda b: bool(b["items"]))
 
 
 async def test_tenant_a_never_sees_tenant_b(stack: Stack) -> None:
     alice = await stack.user_token("alice", tenant="acme", role="viewer")
     bob = await stack.user_token("bob", tenant="globex", role="viewer")
+    for tenant in ("acme", "globex"):
+        await seed_real_services(
+            stack, tenant, await stack.user_token(f"{tenant}-admin", tenant=tenant, role="tenant-admin")
+        )
     for path, (key, mine, theirs, get) in LISTS.items():
         for token, own, other in ((alice, mine, theirs), (bob, theirs, mine)):
             status, body = await stack.call("GET", path, token=token)

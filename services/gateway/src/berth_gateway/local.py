@@ -158,9 +158,11 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 async def get_operation(request: web.Request) -> web.Response:
     p = principal(request)
-    data = await gw(request).operations.get(request.match_info["operation"])
+    g = gw(request)
+    data = await g.operations.get(request.match_info["operation"])
     if data is None or not (p.is_platform_admin or p.can("viewer", data["tenant"])):
         raise ApiError(404, f"operation {request.match_info['operation']} not found")
+    data = await g.operations.confirm(data, g.backend, within=g.settings.query_timeout)
     return web.json_response(public(data))
 
 

@@ -117,19 +117,26 @@ class NodeDrain(Body):
 
 class RegistryCreate(Body):
     name: Name
-    url: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$", max_length=255)
-    username: str = Field(default="", max_length=255)
-    password: str = Field(default="", max_length=255, json_schema_extra={"writeOnly": True})
+    url: str = Field(pattern=r"^https?://[^\s/]+/?$", max_length=2048, description="http(s)://host[:port], no path")
+    kind: Literal["distribution", "harbor"] = "distribution"
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=255, json_schema_extra={"writeOnly": True})
     insecure: bool = False
+    description: str = Field(default="", max_length=1024)
 
 
 class ReplicationPolicyCreate(Body):
     name: Name
+    mode: Literal["push", "pull"] = "push"
     source: Name
     destination: Name
-    filter: str = Field(default="**", max_length=255, description="repository glob")
-    trigger: Literal["manual", "push", "scheduled"] = "manual"
-    cron: str = Field(default="", max_length=64)
+    destination_prefix: str = Field(default="", max_length=255)
+    filters: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
+    triggers: dict[str, Any] = Field(default_factory=dict)
+    override: bool = True
+    delete: bool = False
+    dry_run: bool = False
+    enabled: bool = True
 
 
 class ReleaseCreate(Body):
@@ -142,7 +149,9 @@ class ReleaseCreate(Body):
 
 
 class SilenceCreate(Body):
-    matchers: dict[str, str] = Field(min_length=1, max_length=32)
+    matchers: list[
+        Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(=~|!=|!~|=).*$")]
+    ] = Field(min_length=1, max_length=32, description="Alertmanager matchers like alertname=HighCPU")
     duration_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     comment: str = Field(default="", max_length=255)
 

@@ -43,7 +43,15 @@ class Operations:
         self.col = store.collection(COLLECTION)
 
     async def create(
-        self, *, op_id: str, kind: str, target: str, tenant: str, user: str, done: tuple[str, ...] | None
+        self,
+        *,
+        op_id: str,
+        kind: str,
+        target: str,
+        tenant: str,
+        user: str,
+        done: tuple[str, ...] | None,
+        confirm: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat()
         data = {
@@ -59,6 +67,7 @@ class Operations:
             "updated_at": now,
             "requested_by": user,
             "done": list(done) if done is not None else None,
+            "confirm": confirm,
         }
         await self.col.create(op_id, data)
         return public(data)
@@ -66,6 +75,34 @@ class Operations:
     async def get(self, op_id: str) -> dict[str, Any] | None:
         rec = await self.col.get(op_id)
         return rec.data if rec else None
+
+    async def fail(self, op_id: str, message: str) -> None:
+        def mutate(d: dict[str, Any]) -> None:
+            d.update(state="failed", active=False, message=message, updated_at=datetime.now(UTC).isoformat())
+
+        with contextlib.suppress(NotFound):
+            await update(self.col, op_id, mutate, caused_by=None)
+
+    async def confirm(self, data: dict[str, Any], backend: Backend, *, within: float) -> dict[str, Any]:
+        """For commands no fact completes: succeeded once the service's list shows the change."""
+        c = data.get("confirm")
+        if not c or not data["active"]:
+            return data
+        try:
+            reply = await backend.query(c["service"], c["op"], {"tenant": data["tenant"], "limit": 1000}, within=within)
+        except Exception:
+            return data
+        items = reply.get("items", []) if isinstance(reply, dict) else []
+        present = any(isinstance(i, dict) and i.get(c["key"]) == c["value"] for i in items)
+        if present != c["present"]:
+            return data
+
+        def mutate(d: dict[str, Any]) -> None:
+            if d["active"]:
+                d.update(state="succeeded", active=False, message="applied", updated_at=datetime.now(UTC).isoformat())
+
+        rec = await update(self.col, data["id"], mutate, caused_by=None)
+        return dict(rec.data)
 
     async def apply(self, env: Envelope) -> None:
         """Fold one fact into the operation(s) it belongs to."""
@@ -104,7 +141,7 @@ def _fold(data: dict[str, Any], env: Envelope) -> None:
 
 
 def public(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("active", "done")}
+    return {k: v for k, v in data.items() if k not in ("active", "done", "confirm")}
 
 
 class OperationTracker:

@@ -72,11 +72,14 @@ def problem_response(err: ApiError, *, instance: str = "", request_id: str = "")
     )
 
 
-def field_errors(exc: ValidationError, *, prefix: str = "") -> list[dict[str, str]]:
+def field_errors(exc: ValidationError, *, prefix: str = "", strip: str = "") -> list[dict[str, str]]:
     """pydantic errors as ``[{field, message}]`` with dotted field paths (``network.pod_cidr``)."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"])
+        parts = list(err["loc"])
+        if strip and parts and parts[0] == strip:
+            parts = parts[1:]
+        loc = ".".join(str(p) for p in parts)
         field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "body")
         msg = str(err["msg"])
         if msg.startswith("Value error, "):
@@ -85,7 +88,7 @@ def field_errors(exc: ValidationError, *, prefix: str = "") -> list[dict[str, st
     return out
 
 
-def invalid(exc: ValidationError, *, prefix: str = "", what: str = "request body") -> ApiError:
-    errors = field_errors(exc, prefix=prefix)
+def invalid(exc: ValidationError, *, prefix: str = "", what: str = "request body", strip: str = "") -> ApiError:
+    errors = field_errors(exc, prefix=prefix, strip=strip)
     names = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return ApiError(422, f"invalid {what}: {names}", errors=errors)

@@ -24,7 +24,8 @@ def handler_for(route: Route) -> Any:
 
 
 def _visible(item: Any, tenant: str | None) -> bool:
-    return isinstance(item, dict) and (tenant is None or item.get("tenant") == tenant)
+    # an item naming another tenant never passes, whatever the service sent
+    return isinstance(item, dict) and (tenant is None or item.get("tenant", tenant) == tenant)
 
 
 def _list_handler(route: Route) -> Any:
@@ -63,11 +64,14 @@ def _get_handler(route: Route) -> Any:
         p = principal(request)
         tenant = resolve_tenant(request, p, required=False)
         require(p, route.role, tenant, request.match_info.get("namespace", ""))
-        payload: dict[str, Any] = dict(request.match_info)
+        payload = _renamed(route, dict(request.match_info))
         if tenant is not None:
             payload["tenant"] = tenant
         g = gw(request)
-        reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
+        if route.via_list:
+            reply = await _find_in_list(request, route, payload)
+        else:
+            reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
         if not isinstance(reply, dict):
             raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
         if tenant is not None and "tenant" in reply and reply["tenant"] != tenant:
@@ -75,6 +79,32 @@ def _get_handler(route: Route) -> Any:
         return web.json_response(reply)
 
     return handle
+
+
+def _renamed(route: Route, params: dict[str, Any]) -> dict[str, Any]:
+    for src, dst in route.rename:
+        if src in params:
+            params[dst] = params.pop(src)
+    return params
+
+
+async def _find_in_list(request: web.Request, route: Route, payload: dict[str, Any]) -> Any:
+    """A get for a service that only lists: page through its list op and pick the item by key."""
+    g = gw(request)
+    wanted = request.match_info[route.params[-1]]
+    after: str | None = None
+    for _ in range(100):
+        reply = await g.backend.query(
+            route.service, route.via_list, {**payload, "limit": 500, "after": after}, within=g.settings.query_timeout
+        )
+        items = reply.get("items", []) if isinstance(reply, dict) else []
+        for item in items:
+            if isinstance(item, dict) and item.get(route.key) == wanted:
+                return item
+        after = reply.get("next") if isinstance(reply, dict) else None
+        if not after or not items:
+            break
+    raise ApiError(404, f"{request.path} not found")
 
 
 def _command_handler(route: Route) -> Any:
@@ -135,23 +165,47 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
     namespace = request.match_info.get("namespace", "") or str(fields.get("namespace", "") or "")
     require(p, route.role, tenant, namespace)
     spec = command_spec(gw(request).registry, route.service, route.op)
-    payload = {**fields, **request.match_info, "tenant": tenant, "requested_by": p.user}
-    model_fields = spec.model.model_fields
+    params = _renamed(route, dict(request.match_info))
+    user = {"requested_by": p.user, "by": p.user, "created_by": p.user}
+    if route.wrap:
+        payload: dict[str, Any] = {route.wrap: {**fields, "tenant": tenant}, "tenant": tenant, **params, **user}
+    else:
+        payload = {**fields, **params, "tenant": tenant, **user}
     if spec.model.model_config.get("extra") != "allow":
-        payload = {k: v for k, v in payload.items() if k in model_fields}
+        payload = {k: v for k, v in payload.items() if k in spec.model.model_fields}
     try:
         command = spec.model.model_validate(payload)
     except ValidationError as exc:
-        raise invalid(exc, what=f"request for {route.service} {route.op}") from None
+        # the service's own rules: name the field as the caller sent it
+        raise invalid(exc, what=f"request for {route.service} {route.op}", strip=route.wrap) from None
     target = route.target.format(**{**fields, **request.match_info})
     g = gw(request)
     op_id = new_operation_id()
     operation = await g.operations.create(
-        op_id=op_id, kind=route.name, target=target, tenant=tenant, user=p.user, done=route.done
+        op_id=op_id,
+        kind=route.name,
+        target=target,
+        tenant=tenant,
+        user=p.user,
+        done=route.done,
+        confirm=_confirm(route, target, present=request.method != "DELETE"),
     )
     env = command_envelope(spec, command, tenant=tenant, subject=target, correlationid=op_id)
     try:
         await g.backend.send(env)
     except Exception as exc:
+        await g.operations.fail(op_id, f"the command could not be published: {type(exc).__name__}")
         raise ApiError(503, f"could not hand the {route.op} command to {route.service}: {type(exc).__name__}") from None
     return web.json_response({"operation": operation}, status=202, headers={"Location": f"/api/v1/operations/{op_id}"})
+
+
+def _confirm(route: Route, target: str, *, present: bool) -> dict[str, Any] | None:
+    if not route.confirm:
+        return None
+    return {
+        "service": route.service,
+        "op": route.confirm,
+        "key": route.key,
+        "value": target.rsplit("/", 1)[-1],
+        "present": present,
+    }

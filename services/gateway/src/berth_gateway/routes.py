@@ -38,6 +38,10 @@ class Route:
     done: tuple[str, ...] | None = None  # fact names that complete the operation
     key: str = "name"  # the field lists are ordered and paged by
     filters: tuple[str, ...] = field(default=())  # query parameters passed through to list ops
+    rename: tuple[tuple[str, str], ...] = ()  # path param -> the service's field name
+    wrap: str = ""  # the command nests the body under this field (put-registry: {"registry": {...}})
+    via_list: str = ""  # get: the service has no get op; find the item in this list op by ``key``
+    confirm: str = ""  # command without a completing fact: this list op shows the target once applied
 
     @property
     def name(self) -> str:
@@ -67,8 +71,30 @@ def _list(
     )
 
 
-def _get(path: str, svc: str, op: str, tag: str, summary: str) -> Route:
-    return Route(method="GET", path=path, kind="get", service=svc, op=op, role="viewer", tag=tag, summary=summary)
+def _get(
+    path: str,
+    svc: str,
+    op: str,
+    tag: str,
+    summary: str,
+    *,
+    via_list: str = "",
+    key: str = "name",
+    rename: tuple[tuple[str, str], ...] = (),
+) -> Route:
+    return Route(
+        method="GET",
+        path=path,
+        kind="get",
+        service=svc,
+        op=op,
+        role="viewer",
+        tag=tag,
+        summary=summary,
+        via_list=via_list,
+        key=key,
+        rename=rename,
+    )
 
 
 def _cmd(
@@ -83,8 +109,14 @@ def _cmd(
     target: str,
     body: type[BaseModel] | None = None,
     done: tuple[str, ...] | None = None,
+    rename: tuple[tuple[str, str], ...] = (),
+    wrap: str = "",
+    confirm: str = "",
 ) -> Route:
     return Route(
+        rename=rename,
+        wrap=wrap,
+        confirm=confirm,
         method=method,
         path=path,
         kind="command",
@@ -293,27 +325,52 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/registries",
         RS,
-        "create-registry",
+        "put-registry",
         "registries",
         "Register a registry",
         role="tenant-admin",
         target="registries/{name}",
         body=m.RegistryCreate,
+        wrap="registry",
+        confirm="list-registries",
     ),
-    _get("/api/v1/registries/{registry}", RS, "get-registry", "registries", "Get a registry"),
+    _get(
+        "/api/v1/registries/{registry}", RS, "get-registry", "registries", "Get a registry", via_list="list-registries"
+    ),
+    _cmd(
+        "DELETE",
+        "/api/v1/registries/{registry}",
+        RS,
+        "delete-registry",
+        "registries",
+        "Remove a registry",
+        role="tenant-admin",
+        target="registries/{registry}",
+        rename=(("registry", "name"),),
+        confirm="list-registries",
+    ),
     _list("/api/v1/replication-policies", RS, "list-policies", "registries", "List replication policies"),
     _cmd(
         "POST",
         "/api/v1/replication-policies",
         RS,
-        "create-policy",
+        "put-policy",
         "registries",
         "Create a replication policy",
         role="tenant-admin",
         target="replication-policies/{name}",
         body=m.ReplicationPolicyCreate,
+        wrap="policy",
+        confirm="list-policies",
     ),
-    _get("/api/v1/replication-policies/{policy}", RS, "get-policy", "registries", "Get a replication policy"),
+    _get(
+        "/api/v1/replication-policies/{policy}",
+        RS,
+        "get-policy",
+        "registries",
+        "Get a replication policy",
+        via_list="list-policies",
+    ),
     _cmd(
         "POST",
         "/api/v1/replication-policies/{policy}:run",
@@ -334,7 +391,14 @@ ROUTES: tuple[Route, ...] = (
         key="id",
         filters=("policy",),
     ),
-    _get("/api/v1/replication-executions/{execution}", RS, "get-execution", "registries", "Get an execution"),
+    _get(
+        "/api/v1/replication-executions/{execution}",
+        RS,
+        "get-execution",
+        "registries",
+        "Get an execution",
+        rename=(("execution", "id"),),
+    ),
     _cmd(
         "POST",
         "/api/v1/replication-executions/{execution}:retry",
@@ -390,8 +454,10 @@ ROUTES: tuple[Route, ...] = (
     # alerts (monitor-alert)
     _list("/api/v1/channels", MA, "list-channels", "alerts", "List chat/notification channels"),
     _list("/api/v1/alert-routes", MA, "list-routes", "alerts", "List alert routes"),
-    _list("/api/v1/alerts", MA, "list-alerts", "alerts", "List alerts", key="id", filters=("cluster", "state")),
-    _get("/api/v1/alerts/{alert}", MA, "get-alert", "alerts", "Get an alert"),
+    _list("/api/v1/alerts", MA, "list-alerts", "alerts", "List alerts", key="fingerprint", filters=("status",)),
+    _get(
+        "/api/v1/alerts/{alert}", MA, "get-alert", "alerts", "Get an alert", via_list="list-alerts", key="fingerprint"
+    ),
     _cmd(
         "POST",
         "/api/v1/alerts/{alert}:ack",
@@ -403,6 +469,7 @@ ROUTES: tuple[Route, ...] = (
         target="alerts/{alert}",
         body=m.AlertAck,
         done=("acknowledged",),
+        rename=(("alert", "fingerprint"),),
     ),
     _list("/api/v1/silences", MA, "list-silences", "alerts", "List silences", key="id"),
     _cmd(
