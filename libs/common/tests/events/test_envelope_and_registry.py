@@ -38,7 +38,7 @@ def test_caused_carries_correlation_and_causation(reg: Registry) -> None:
 
 def test_unknown_type_is_rejected_with_its_reason(reg: Registry) -> None:
     raw = Envelope(source="x", type="berth.test.unknown.v1").to_json()
-    with pytest.raises(MessageRejected, match="unknown message type 'berth.test.unknown.v1'"):
+    with pytest.raises(MessageRejected, match=r"unknown message type 'berth\.test\.unknown\.v1'"):
         reg.parse(raw)
 
 
