@@ -171,10 +171,11 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
         payload: dict[str, Any] = {route.wrap: {**fields, "tenant": tenant}, "tenant": tenant, **params, **user}
     else:
         payload = {**fields, **params, "tenant": tenant, **user}
-    if spec.model.model_config.get("extra") != "allow":
-        payload = {k: v for k, v in payload.items() if k in spec.model.model_fields}
+    model: type[BaseModel] = spec.model
+    if model.model_config.get("extra") != "allow":
+        payload = {k: v for k, v in payload.items() if k in model.model_fields}
     try:
-        command = spec.model.model_validate(payload)
+        command = model.model_validate(payload)
     except ValidationError as exc:
         # the service's own rules: name the field as the caller sent it
         raise invalid(exc, what=f"request for {route.service} {route.op}", strip=route.wrap) from None

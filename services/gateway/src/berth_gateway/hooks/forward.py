@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 from berth_common.bus import Bus
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..backend import command_envelope, command_spec
 from ..context import gw
@@ -60,9 +60,10 @@ def _hook_handler(hook: str, service: str) -> Any:
         }
         if "registry" in request.query:
             fields["registry"] = request.query["registry"]
-        fields = {k: v for k, v in fields.items() if k in spec.model.model_fields}
+        model: type[BaseModel] = spec.model
+        fields = {k: v for k, v in fields.items() if k in model.model_fields}
         try:
-            cmd = spec.model.model_validate(fields)
+            cmd = model.model_validate(fields)
         except ValidationError as exc:
             raise invalid(exc, what=f"{hook} webhook") from None
         env = command_envelope(spec, cmd, tenant=tenant, subject=f"hooks/{hook}")
