@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from .commands import register as register_api_commands
 from .launcher import UpOptions, up
 
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_up.add_argument("--host", default="127.0.0.1")
     p_up.add_argument("--only", action="append", default=[], help="start only this service (repeatable)")
     sub.add_parser("version", help="print the version")
+    register_api_commands(sub)
     return parser
 
 
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
         )
+    if hasattr(args, "func"):
+        sys.exit(args.func(args))
     if args.command == "version":
         from importlib.metadata import version
 

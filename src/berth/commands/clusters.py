@@ -1,0 +1,111 @@
+"""berth cluster create | list | get | delete | upgrade | kubeconfig."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..client import Client
+from .common import accepted, api_options, command, show, wait_options
+
+COLUMNS = ["name", "status", "version", "provider", "tenant"]
+
+
+@command
+def create(args: argparse.Namespace, client: Client) -> int:
+    network: dict[str, Any] = {}
+    for key in ("pod_cidr", "service_cidr", "network_model", "proxy_mode"):
+        value = getattr(args, key)
+        if value:
+            network["model" if key == "network_model" else key] = value
+    body: dict[str, Any] = {"name": args.name, "provider": args.provider}
+    if args.version:
+        body["version"] = args.version
+    if args.ha:
+        body["high_availability"] = True
+    if args.description:
+        body["description"] = args.description
+    if network:
+        body["network"] = network
+    reply = client.request("POST", "/api/v1/clusters", body, idempotent=True)
+    return accepted(args, client, reply, f"create {args.name}")
+
+
+@command
+def list_(args: argparse.Namespace, client: Client) -> int:
+    return show(args, list(client.list_all("/api/v1/clusters")), COLUMNS)
+
+
+@command
+def get(args: argparse.Namespace, client: Client) -> int:
+    return show(args, client.get(f"/api/v1/clusters/{args.name}"), COLUMNS)
+
+
+@command
+def delete(args: argparse.Namespace, client: Client) -> int:
+    reply = client.request("DELETE", f"/api/v1/clusters/{args.name}")
+    return accepted(args, client, reply, f"delete {args.name}")
+
+
+@command
+def upgrade(args: argparse.Namespace, client: Client) -> int:
+    reply = client.request("POST", f"/api/v1/clusters/{args.name}:upgrade", {"version": args.version})
+    return accepted(args, client, reply, f"upgrade {args.name} to {args.version}")
+
+
+@command
+def kubeconfig(args: argparse.Namespace, client: Client) -> int:
+    reply = client.get(f"/api/v1/clusters/{args.name}/kubeconfig")
+    text = reply.get("kubeconfig", "") if isinstance(reply, dict) else str(reply)
+    if not args.file:
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.file)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    print(f"kubeconfig of {args.name} written to {path}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cluster = sub.add_parser("cluster", help="clusters").add_subparsers(dest="verb", required=True)
+    p = cluster.add_parser("create", help="create a cluster and wait until it runs")
+    p.add_argument("name")
+    p.add_argument("--version")
+    p.add_argument("--provider", choices=["local", "hosted"], default="local")
+    p.add_argument("--ha", action="store_true", help="highly available control plane")
+    p.add_argument("--pod-cidr", dest="pod_cidr")
+    p.add_argument("--service-cidr", dest="service_cidr")
+    p.add_argument("--network-model", dest="network_model", choices=["tunnel", "vpc"])
+    p.add_argument("--proxy-mode", dest="proxy_mode", choices=["iptables", "ipvs"])
+    p.add_argument("--description")
+    api_options(p)
+    wait_options(p)
+    p.set_defaults(func=create)
+    p = cluster.add_parser("list", help="list clusters")
+    api_options(p)
+    p.set_defaults(func=list_)
+    p = cluster.add_parser("get", help="show a cluster")
+    p.add_argument("name")
+    api_options(p)
+    p.set_defaults(func=get)
+    p = cluster.add_parser("delete", help="delete a cluster")
+    p.add_argument("name")
+    api_options(p)
+    wait_options(p)
+    p.set_defaults(func=delete)
+    p = cluster.add_parser("upgrade", help="upgrade a cluster's Kubernetes version")
+    p.add_argument("name")
+    p.add_argument("--version", required=True)
+    api_options(p)
+    wait_options(p)
+    p.set_defaults(func=upgrade)
+    p = cluster.add_parser("kubeconfig", help="download the cluster's kubeconfig")
+    p.add_argument("name")
+    p.add_argument("-f", "--file", help="write to this file (0600) instead of stdout")
+    api_options(p)
+    p.set_defaults(func=kubeconfig)

@@ -1,0 +1,51 @@
+"""berth node list | get | cordon | uncordon | drain  (--cluster C)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..client import Client
+from .common import accepted, api_options, command, show, wait_options
+
+COLUMNS = ["name", "status", "pool", "flavor", "allocatable.cpu", "allocatable.memory", "ip", "zone"]
+
+
+@command
+def list_(args: argparse.Namespace, client: Client) -> int:
+    return show(args, list(client.list_all(f"/api/v1/clusters/{args.cluster}/nodes")), COLUMNS)
+
+
+@command
+def get(args: argparse.Namespace, client: Client) -> int:
+    return show(args, client.get(f"/api/v1/clusters/{args.cluster}/nodes/{args.name}"), COLUMNS)
+
+
+def _action(verb: str) -> object:
+    @command
+    def run(args: argparse.Namespace, client: Client) -> int:
+        body = {"grace_seconds": args.grace, "force": args.force} if verb == "drain" else None
+        reply = client.request("POST", f"/api/v1/clusters/{args.cluster}/nodes/{args.name}:{verb}", body)
+        return accepted(args, client, reply, f"{verb} {args.name}")
+
+    return run
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    node = sub.add_parser("node", help="nodes of a cluster").add_subparsers(dest="verb", required=True)
+    for verb, fn in (("list", list_), ("get", get)):
+        p = node.add_parser(verb, help=f"{verb} nodes")
+        if verb == "get":
+            p.add_argument("name")
+        p.add_argument("--cluster", "-c", required=True)
+        api_options(p)
+        p.set_defaults(func=fn)
+    for verb in ("cordon", "uncordon", "drain"):
+        p = node.add_parser(verb, help=f"{verb} a node")
+        p.add_argument("name")
+        p.add_argument("--cluster", "-c", required=True)
+        if verb == "drain":
+            p.add_argument("--grace", type=int, default=30, help="pod termination grace seconds")
+            p.add_argument("--force", action="store_true")
+        api_options(p)
+        wait_options(p, timeout=600)
+        p.set_defaults(func=_action(verb))
