@@ -147,6 +147,16 @@ class ClusterOps:
         pending = [p for p in pods if is_unschedulable(p)]
         return decide(pools=pools, nodes=usage, pending=pending, state=state, now=self.clock.now(), policy=policy)
 
+    async def apply_autoscale(
+        self, pool: NodePool, decision: Decision, *, options: DrainOptions | None = None
+    ) -> tuple[list[str], RemoveResult | None]:
+        """Carry out one decision: add the nodes of a scale-up, drain and remove a scale-down's node."""
+        if decision.action == "scale-up":
+            return await self.add_nodes(pool, decision.after - decision.before), None
+        if decision.action == "scale-down":
+            return [], await self.remove_node(decision.node, options=options)
+        return [], None
+
     async def repair_plan(self, pool: NodePool, policy: RepairPolicy) -> RepairPlan:
         health = [node_health(n) for n in await self.pool_nodes(pool.name)]
         return plan_repair(pool.name, health, now=self.clock.now(), policy=policy)
