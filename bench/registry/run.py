@@ -126,24 +126,22 @@ def timed_child(argv: list[str], *, env: dict[str, str] | None = None) -> tuple[
     Peak RSS comes from /usr/bin/time: a process forked straight from this (large) Python keeps the
     parent's high-water mark across exec, so its own ru_maxrss would be wrong.
     """
-    out = tempfile.TemporaryFile()
-    rss_file = tempfile.NamedTemporaryFile(suffix=".rss", delete=False)
-    rss_file.close()
-    began = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *argv],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    seconds = time.perf_counter() - began
-    out.seek(0)
-    text = out.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed ({proc.returncode}):\n" + "\n".join(text.splitlines()[-15:]))
-    peak_kib = int(Path(rss_file.name).read_text().split()[-1])
-    os.unlink(rss_file.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path, rss_path = Path(tmp) / "out", Path(tmp) / "rss"
+        began = time.perf_counter()
+        with out_path.open("wb") as out:
+            proc = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", "-o", str(rss_path), *argv],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                check=False,
+            )
+        seconds = time.perf_counter() - began
+        text = out_path.read_text(errors="replace")
+        if proc.returncode != 0:
+            raise SystemExit(f"{argv[0]} failed ({proc.returncode}):\n" + "\n".join(text.splitlines()[-15:]))
+        peak_kib = int(rss_path.read_text().split()[-1])
     return seconds, peak_kib / 1024, text
 
 
