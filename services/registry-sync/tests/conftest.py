@@ -151,8 +151,13 @@ class Traffic:
 class CuttingProxy:
     """A reverse proxy that drops the connection after ``cut_after`` bytes of the first ``cuts`` PATCH bodies."""
 
-    def __init__(self, upstream: str, *, cut_after: int, cuts: int = 1) -> None:
+    def __init__(
+        self, upstream: str, *, cut_after: int = 0, cuts: int = 0, corrupt_blobs: bool = False, fail_first: int = 0
+    ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.corrupt_blobs = corrupt_blobs  # flip one byte of every blob GET body
+        self.fail_first = fail_first  # answer 503 to the first N requests
+        self.failed = 0
         self.cut_after, self.cuts_left = cut_after, cuts
         self.cut_count = 0
         self.patches = 0
@@ -180,6 +185,9 @@ class CuttingProxy:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         assert self.session is not None
+        if self.failed < self.fail_first:
+            self.failed += 1
+            return web.Response(status=503, text="try later")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "transfer-encoding")}
         cut = request.method == "PATCH" and self.cuts_left > 0
         if request.method == "PATCH":
@@ -219,8 +227,11 @@ class CuttingProxy:
                 if up.headers.get("Content-Length") is not None:
                     resp.content_length = int(up.headers["Content-Length"])
                 await resp.prepare(request)
+                flip = self.corrupt_blobs and request.method == "GET" and "/blobs/sha256:" in request.path
                 if request.method != "HEAD":
                     async for piece in up.content.iter_any():
+                        if flip and piece:
+                            piece, flip = bytes([piece[0] ^ 0xFF]) + piece[1:], False
                         await resp.write(piece)
                 await resp.write_eof()
                 return resp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -10,6 +11,8 @@ from berth_registry_sync.oci import (
     Copier,
     CopyOptions,
     RegistryClient,
+    RetryPolicy,
+    TokenBucket,
 )
 from berth_registry_sync.oci.media import referrers_tag
 from berth_testkit.registry import Registry
@@ -132,3 +135,79 @@ async def test_dry_run_and_override(registry_a: Registry, registry_b: Registry, 
         replaced = await Copier(a, b, CopyOptions(override=True)).copy_tag("apps/x", "1.0")
         assert replaced.status == "copied"
         assert (await b.head_manifest("apps/x", "1.0")) == (await a.head_manifest("apps/x", "1.0"))
+
+
+@pytest.mark.parametrize("size", [4096, 3 * 1024 * 1024])  # the one-PUT path and the chunked path
+async def test_corrupted_blob_is_refused_and_nothing_is_committed(
+    registry_a: Registry, registry_b: Registry, images_a: Images, size: int
+) -> None:
+    image = await images_a.image("apps/bad", "1.0", layers=(size,))
+    proxy = await CuttingProxy(registry_a.url, corrupt_blobs=True).start()
+    try:
+        async with (
+            RegistryClient(endpoint(registry_a, url=proxy.url)) as a,
+            RegistryClient(endpoint(registry_b), chunk_size=1024 * 1024) as b,
+        ):
+            result = await Copier(a, b).copy_tag("apps/bad", "1.0")
+            assert result.status == "failed"
+            assert result.error is not None and "digest mismatch" in result.error
+            for blob in image.blobs:
+                assert await b.head_blob("apps/bad", blob.digest) is None
+            assert await b.head_manifest("apps/bad", "1.0") is None
+    finally:
+        await proxy.stop()
+
+
+async def test_retries_with_backoff_on_503(registry_a: Registry, registry_b: Registry, images_a: Images) -> None:
+    image = await images_a.image("apps/flaky", "1.0")
+    proxy = await CuttingProxy(registry_b.url, fail_first=3).start()
+    try:
+        async with (
+            RegistryClient(endpoint(registry_a)) as a,
+            RegistryClient(endpoint(registry_b, url=proxy.url), retry=RetryPolicy(base=0.01)) as b,
+        ):
+            result = await Copier(a, b).copy_tag("apps/flaky", "1.0")
+        assert (result.status, result.error, proxy.failed) == ("copied", None, 3)
+    finally:
+        await proxy.stop()
+    async with RegistryClient(endpoint(registry_b)) as b:
+        assert (await b.get_manifest("apps/flaky", "1.0")).raw == image.raw
+
+
+async def test_tag_list_pagination_and_cross_repository_mount(
+    registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tags = [f"1.{i}" for i in range(7)]
+    layer = await images_a.blob("apps/many", 2 * 1024 * 1024)
+    for t in tags:
+        await images_a.image("apps/many", t, layers=(), shared=(layer,))
+    traffic = Traffic()
+    async with (
+        RegistryClient(endpoint(registry_a), trace_configs=[traffic.config()]) as a,
+        RegistryClient(endpoint(registry_b)) as b,
+    ):
+        assert sorted(await a.list_tags("apps/many", page_size=3)) == sorted(tags)
+        for i in range(4):
+            await images_a.image(f"paged/r{i}", "1", layers=())
+        # distribution 2.8 pages the catalog (Link: rel="next"); 5 repositories, 2 a page
+        assert await a.catalog(page_size=2) == ["apps/many", *[f"paged/r{i}" for i in range(4)]]
+        assert sum(1 for line in traffic.lines if line == "GET /v2/_catalog") == 3
+        copier = Copier(a, b)
+        first = await copier.copy_tag("apps/many", "1.0")
+        second = await copier.copy_tag("apps/many", "1.0", "other/many")
+        # the second repository gets both blobs by mount: no bytes move
+        assert (first.blobs_copied, second.blobs_mounted, second.blobs_copied, second.bytes) == (2, 2, 0, 0)
+        assert await b.head_blob("other/many", layer.digest) == layer.size
+
+
+async def test_bandwidth_cap_holds_for_all_workers_together() -> None:
+    bucket = TokenBucket(1024 * 1024, burst=64 * 1024)
+    began = asyncio.get_running_loop().time()
+
+    async def worker() -> None:
+        for _ in range(8):
+            await bucket.take(64 * 1024)
+
+    await asyncio.gather(*(worker() for _ in range(4)))  # 2 MiB through a 1 MiB/s cap
+    elapsed = asyncio.get_running_loop().time() - began
+    assert elapsed >= 1.8, elapsed
