@@ -1,0 +1,1 @@
+"""Adapters to the outside: PowerDNS, Kubernetes Ingress objects, health probes."""

@@ -1,0 +1,1 @@
+"""dr-switcher's pure domain: group specs, site health, the group state machine, drills."""
