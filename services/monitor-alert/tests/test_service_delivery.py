@@ -18,7 +18,7 @@ from ma_fakes.smtp import SmtpFake
 DINGTALK_SECRET = "SECdingtalk-secret"
 
 
-async def setup(svc: Service, tenant: str, channels: list[dict[str, Any]], routes: list[dict[str, Any]]) -> None:
+async def configure(svc: Service, tenant: str, channels: list[dict[str, Any]], routes: list[dict[str, Any]]) -> None:
     for ch in channels:
         await svc.send(PutChannel(tenant=tenant, channel=ch), tenant=tenant)
     for r in routes:
@@ -62,7 +62,7 @@ def verify_dingtalk(query: dict[str, str]) -> None:
 
 async def test_ha_pair_copies_yield_one_signed_dingtalk_message(service: Service, chat: ChatFakes) -> None:
     tenant = "t-ha"
-    await setup(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
+    await configure(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
     body = alert_payload(name="NodeDown", fingerprint="aa01")
     for _ in range(2):  # the second Alertmanager of the pair sends the same group and alert
         status, answer = await post(service, body, tenant=tenant)
@@ -89,7 +89,7 @@ async def test_ha_pair_copies_yield_one_signed_dingtalk_message(service: Service
 
 async def test_oversize_alert_is_split_under_the_limit(service: Service, chat: ChatFakes) -> None:
     tenant = "t-big"
-    await setup(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
+    await configure(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
     description = "\n".join(f"pod shop/web-{i} 容器反复重启 restarting " + "x" * 80 for i in range(600))
     body = alert_payload(name="Huge", fingerprint="bb01", annotations={"summary": description})
     assert len(json.dumps(body).encode()) > 60_000
@@ -106,7 +106,7 @@ async def test_oversize_alert_is_split_under_the_limit(service: Service, chat: C
 
 async def test_silence_stops_delivery(service: Service, chat: ChatFakes) -> None:
     tenant = "t-silence"
-    await setup(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
+    await configure(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
     await service.send(
         SilenceAlerts(
             tenant=tenant, matchers=['cluster="c1"', "alertname=~Noisy.*"], created_by="ops", duration_minutes=30
@@ -132,7 +132,7 @@ async def test_silence_stops_delivery(service: Service, chat: ChatFakes) -> None
 async def test_failing_receiver_is_retried_then_dead_lettered(service: Service, chat: ChatFakes) -> None:
     tenant = "t-fail"
     ch = {"name": "broken", "kind": "slack", "url": f"{chat.url}/fail/broken", "max_attempts": 3}
-    await setup(service, tenant, [ch], [{"name": "all", "channels": ["broken"]}])
+    await configure(service, tenant, [ch], [{"name": "all", "channels": ["broken"]}])
     await post(service, alert_payload(name="Down", fingerprint="dd01"), tenant=tenant)
 
     async def dead() -> bool:
@@ -147,7 +147,7 @@ async def test_failing_receiver_is_retried_then_dead_lettered(service: Service, 
 async def test_dingtalk_rate_limit_is_kept(service: Service, chat: ChatFakes) -> None:
     tenant = "t-rate"
     chat.clock = lambda: service.clock.now().timestamp()  # the robot's own 20/min window moves with ours
-    await setup(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
+    await configure(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"]}])
     for i in range(25):
         await post(service, alert_payload(name=f"Burst{i}", fingerprint=f"ee{i:02d}"), tenant=tenant)
     await eventually(lambda: len(chat.of("dingtalk")) == 20, what="20 messages")
@@ -183,7 +183,7 @@ async def test_every_channel_kind(service: Service, chat: ChatFakes, smtp: SmtpF
         },
     ]
     routes = [{"name": "all", "matchers": ['severity=~"critical|warning"'], "channels": [c["name"] for c in channels]}]
-    await setup(service, tenant, channels, routes)
+    await configure(service, tenant, channels, routes)
     await post(service, alert_payload(name="Everywhere", fingerprint="ff01"), tenant=tenant)
     await eventually(lambda: len(service.facts_of("berth.alert.notified.v1", tenant)) == 5, what="5 notified facts")
     assert chat.rejected == []
@@ -196,7 +196,7 @@ async def test_every_channel_kind(service: Service, chat: ChatFakes, smtp: SmtpF
 
 async def test_wrong_secret_is_a_permanent_failure(service: Service, chat: ChatFakes) -> None:
     tenant = "t-badsign"
-    await setup(service, tenant, [dingtalk(chat, secret="SECwrong")], [{"name": "all", "channels": ["ding"]}])
+    await configure(service, tenant, [dingtalk(chat, secret="SECwrong")], [{"name": "all", "channels": ["ding"]}])
     await post(service, alert_payload(name="X", fingerprint="gg01"), tenant=tenant)
 
     async def dead() -> bool:
@@ -224,7 +224,7 @@ async def test_escalation_unless_acknowledged(service: Service, chat: ChatFakes)
         },
         {"name": "boss", "kind": "slack", "url": f"{chat.url}/services/boss"},
     ]
-    await setup(service, tenant, channels, [{"name": "all", "channels": ["first"]}])
+    await configure(service, tenant, channels, [{"name": "all", "channels": ["first"]}])
     await post(service, alert_payload(name="Ignored", fingerprint="hh01"), tenant=tenant)
     await post(service, alert_payload(name="Handled", fingerprint="hh02"), tenant=tenant)
     await eventually(lambda: len(chat.of("slack")) == 2, what="two first messages")
