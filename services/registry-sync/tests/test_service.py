@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,15 @@ from berth_common.store.memory import MemoryStore
 from berth_registry_sync import handlers, scheduler  # noqa: F401  (declare themselves on the app)
 from berth_registry_sync.app import app
 from berth_registry_sync.domain.dr import DrPairSpec
+from berth_registry_sync.domain.executions import Execution, Task
 from berth_registry_sync.domain.filters import Filter
 from berth_registry_sync.domain.policies import PolicySpec, Triggers
 from berth_registry_sync.domain.registries import RegistrySpec
 from berth_registry_sync.messages import DrSwitch, PutDrPair, PutPolicy, PutRegistry, RetryExecution, RunPolicy
 from berth_registry_sync.oci import RegistryClient
+from berth_registry_sync.runner import now
+from berth_registry_sync.scheduler import due
+from berth_registry_sync.state import EXECUTIONS
 from berth_registry_sync.webhook import webhook_routes
 from berth_testkit.nats import NatsServer
 from berth_testkit.registry import Registry
@@ -275,3 +280,47 @@ async def test_dr_pair_lag_and_switch(
     assert (fact["active"], fact["pull_endpoint"], fact["reason"]) == ("standby", registry_b.url, "primary site down")
     st = await status()
     assert st is not None and (st["active"], st["pull_endpoint"]) == ("standby", registry_b.url)
+
+
+async def test_a_redelivered_run_resumes_the_pending_tasks_only(
+    service: None, registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tenant = "t-resume"
+    await images_a.image("apps/web", "1.0")
+    await images_a.image("apps/web", "2.0")
+    await setup_pair(tenant, registry_a, registry_b)
+    # what a replica that died mid-run leaves behind: one task done, one pending
+    crashed = Execution(
+        id="ex-resume-1",
+        tenant=tenant,
+        policy="p1",
+        trigger="manual",
+        started_at=now(),
+        tasks=[
+            Task(repository="apps/web", destination="apps/web", tag="1.0", status="copied", bytes=123),
+            Task(repository="apps/web", destination="apps/web", tag="2.0"),
+        ],
+    )
+    await app.store.collection(EXECUTIONS).create("ex-resume-1", crashed.model_dump(mode="json"))
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-resume-1"), tenant)
+    ex = await eventually(lambda: finished(tenant, "ex-resume-1"))
+    assert [(t["tag"], t["status"], t["bytes"] > 0) for t in ex["tasks"]] == [
+        ("1.0", "copied", True),
+        ("2.0", "copied", True),
+    ]
+    async with RegistryClient(endpoint(registry_b)) as b:
+        assert await b.list_tags("apps/web") == ["2.0"]  # 1.0 was recorded as done and not run again
+
+
+def test_scheduler_claims_cron_and_reconcile_when_due() -> None:
+    spec = PolicySpec(
+        tenant="t", name="p", source="a", destination="b", triggers=Triggers(cron="*/5 * * * *", reconcile_seconds=600)
+    )
+    t0 = datetime(2026, 1, 1, 12, 1, tzinfo=UTC)
+    assert due(spec, {}, t0) == ("init", {"cron_at": t0.isoformat()})
+    marks = {"cron_at": t0.isoformat(), "reconcile_at": t0.isoformat()}
+    assert due(spec, marks, t0 + timedelta(minutes=3)) is None
+    assert due(spec, marks, t0 + timedelta(minutes=4)) == ("cron", {"cron_at": "2026-01-01T12:05:00+00:00"})
+    marks["cron_at"] = (t0 + timedelta(minutes=9)).isoformat()
+    assert due(spec, marks, t0 + timedelta(minutes=10))[0] == "reconcile"  # type: ignore[index]
+    assert due(spec.model_copy(update={"enabled": False}), marks, t0 + timedelta(hours=1)) is None

@@ -169,9 +169,10 @@ async def execute(
         destination = await load_registry(app.store, tenant, policy.destination)
     except NotDefined as e:
         raise Poison(str(e)) from e
-    if existing is not None:  # resumed after a crash: pending tasks run again
+    resume = existing is not None
+    if existing is not None:  # redelivered after a crash: its pending tasks run, finished ones stay
         ex = Execution.model_validate(existing.data)
-        tasks = [t for t in ex.tasks if t.status == "pending"] + [t for t in ex.tasks if t.status != "pending"]
+        tasks, only = None, None
     else:
         ex = Execution(
             id=execution_id,
@@ -193,7 +194,7 @@ async def execute(
         on_tasks=_dr_synced,
         wake=app.wake_relay,
     )
-    result = await runner.run(only=only, tasks=tasks)
+    result = await runner.run(only=only, tasks=tasks, resume=resume)
     await update(
         app.store.collection(POLICIES),
         key(tenant, policy.name),

@@ -72,30 +72,51 @@ class Runner:
         return registry.envelope(payload, source=SOURCE, subject=f"executions/{self.execution.id}", **self.attrs)
 
     async def run(
-        self, *, only: Sequence[tuple[str, str]] | None = None, tasks: Sequence[Task] | None = None
+        self,
+        *,
+        only: Sequence[tuple[str, str]] | None = None,
+        tasks: Sequence[Task] | None = None,
+        resume: bool = False,
     ) -> Execution:
+        """Discover and plan (or take ``tasks``, or with ``resume`` the execution's own pending tasks), copy."""
         ex = self.execution
         started = time.monotonic()
-        async with client_for(self.source) as src, client_for(self.destination) as dst:
+        beat = asyncio.create_task(self._beat()) if self.heartbeat else None
+        try:
+            async with client_for(self.source) as src, client_for(self.destination) as dst:
+                try:
+                    await src.ping()
+                    await dst.ping()
+                    if tasks is not None:
+                        ex.tasks = [
+                            t.model_copy(update={"status": "pending", "error": None, "bytes": 0, "duration": 0.0})
+                            for t in tasks
+                        ]
+                    elif not resume:
+                        ex.tasks = await self._discover(src, dst, only)
+                except RegistryError as e:
+                    ex.finish(now(), error=str(e))
+                    await self._write(final=True, seconds=time.monotonic() - started)
+                    return ex
+                if not resume:
+                    await self._write(started=True)
+                await self._copy_all(src, dst)
+            ex.finish(now())
+            await self._write(final=True, seconds=time.monotonic() - started)
+            return ex
+        finally:
+            if beat is not None:
+                beat.cancel()
+
+    async def _beat(self, every: float = 10.0) -> None:
+        """Tell the bus the command is still being worked on, even while one huge blob streams."""
+        assert self.heartbeat is not None
+        while True:
+            await asyncio.sleep(every)
             try:
-                await src.ping()
-                await dst.ping()
-                if tasks is None:
-                    ex.tasks = await self._discover(src, dst, only)
-                else:
-                    ex.tasks = [
-                        t.model_copy(update={"status": "pending", "error": None, "bytes": 0, "duration": 0.0})
-                        for t in tasks
-                    ]
-            except RegistryError as e:
-                ex.finish(now(), error=str(e))
-                await self._write(final=True, seconds=time.monotonic() - started)
-                return ex
-            await self._write(started=True)
-            await self._copy_all(src, dst)
-        ex.finish(now())
-        await self._write(final=True, seconds=time.monotonic() - started)
-        return ex
+                await self.heartbeat()
+            except Exception:
+                log.warning("heartbeat failed", exc_info=True)
 
     async def _discover(
         self, src: RegistryClient, dst: RegistryClient, only: Sequence[tuple[str, str]] | None
