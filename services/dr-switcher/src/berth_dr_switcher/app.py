@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-app = ServiceApp("dr-switcher", owns=["berth.cmd.dr-switcher.>", "berth.evt.dr.>"], collections=[])
+from .state import COLLECTIONS
+
+app = ServiceApp("dr-switcher", owns=["berth.cmd.dr-switcher.>", "berth.evt.dr.>"], collections=COLLECTIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import handlers  # noqa: F401  (declares handlers, queries and the prober on the app)
 from .app import app
 
 

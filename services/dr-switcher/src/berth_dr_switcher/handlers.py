@@ -1,0 +1,261 @@
+"""Command handlers, queries and the prober loop of dr-switcher, declared on the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from berth_common.bus import Context, Poison, QueryError
+from berth_common.runtime import ServiceApp
+from berth_common.store import AlreadyExists, NotFound
+from berth_common.store.unit_of_work import update
+from pydantic import ValidationError
+
+from . import facts, groups, state
+from .app import app
+from .config import deps
+from .domain.group import DrGroup
+from .domain.spec import GroupSpec, parse_spec
+from .domain.status import SwitchKind
+from .messages import (
+    CreateGroup,
+    DeleteGroup,
+    Drill,
+    Failback,
+    GroupCreated,
+    GroupDeleted,
+    GroupUpdated,
+    Switchover,
+    UpdateGroup,
+)
+from .prober import ProberLoop
+
+MAX_PAGE = 500
+
+
+def _invalid(exc: ValidationError) -> Poison:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "spec"
+    return Poison(f"invalid DR group: spec.{loc}: {err['msg']}")
+
+
+def _spec(raw: dict[str, Any], tenant: str) -> GroupSpec:
+    body = dict(raw)
+    # the gateway nests the tenant in the body it wraps; it must agree with the envelope's
+    inner = body.pop("tenant", tenant)
+    if inner != tenant:
+        raise Poison(f"spec.tenant {inner!r} does not match the command's tenant {tenant!r}")
+    try:
+        return parse_spec(body)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+# --- lifecycle ----------------------------------------------------------------------------
+@app.background
+async def prober_loop(a: ServiceApp) -> None:
+    await ProberLoop(a.store, deps, wake=a.wake_relay).run()
+
+
+@app.on_shutdown
+async def _close(a: ServiceApp) -> None:
+    await deps.prober.close()
+
+
+# --- group documents ----------------------------------------------------------------------
+@app.handler(CreateGroup)
+async def create_group(cmd: CreateGroup, ctx: Context) -> None:
+    spec = _spec(cmd.spec, cmd.tenant)
+    now = deps.clock.now()
+    group = DrGroup.create(spec, now=now)
+    events = [
+        facts.envelope(
+            GroupCreated(
+                group=spec.name, primary=spec.primary.name, standby=spec.standby.name, requested_by=cmd.requested_by
+            ),
+            tenant=cmd.tenant,
+            group=spec.name,
+            cause=ctx.envelope,
+        ),
+        *facts.envelopes(group.events, tenant=cmd.tenant, group=spec.name, cause=ctx.envelope),
+    ]
+    data = state.dump(group, tenant=cmd.tenant, into={"created_at": now.isoformat(), "created_by": cmd.requested_by})
+    col = app.store.collection(state.GROUPS)
+    try:
+        await col.create(state.key(cmd.tenant, spec.name), data, events=events, caused_by=ctx.envelope.id)
+    except AlreadyExists:
+        rec = await col.get(state.key(cmd.tenant, spec.name))
+        if rec is not None and rec.has_applied(ctx.envelope.id):
+            return
+        raise Poison(f"DR group {spec.name} already exists in tenant {cmd.tenant}; use update-group") from None
+    app.wake_relay()
+
+
+@app.handler(UpdateGroup)
+async def update_group(cmd: UpdateGroup, ctx: Context) -> None:
+    spec = _spec(cmd.spec, cmd.tenant)
+    if spec.name != cmd.group:
+        raise Poison(f"spec.name {spec.name!r} differs from group {cmd.group!r} (a group cannot be renamed)")
+    now = deps.clock.now()
+
+    def mutate(data: dict[str, Any]) -> None:
+        group = state.load(data)
+        group.spec = spec
+        state.dump(group, tenant=cmd.tenant, into=data)
+        data.update(updated_at=now.isoformat(), updated_by=cmd.requested_by)
+
+    def events(before: Any, after: Any) -> list[Any]:
+        return [
+            facts.envelope(
+                GroupUpdated(group=cmd.group, requested_by=cmd.requested_by),
+                tenant=cmd.tenant,
+                group=cmd.group,
+                cause=ctx.envelope,
+            )
+        ]
+
+    try:
+        await update(
+            app.store.collection(state.GROUPS),
+            state.key(cmd.tenant, cmd.group),
+            mutate,
+            caused_by=ctx.envelope.id,
+            events_for=events,
+        )
+    except NotFound:
+        raise Poison(f"DR group {cmd.group} not found in tenant {cmd.tenant}") from None
+    app.wake_relay()
+
+
+@app.handler(DeleteGroup)
+async def delete_group(cmd: DeleteGroup, ctx: Context) -> None:
+    col = app.store.collection(state.GROUPS)
+    rec = await col.get(state.key(cmd.tenant, cmd.group))
+    if rec is None:
+        return  # deleting what is gone is done
+    fact = facts.envelope(
+        GroupDeleted(group=cmd.group, requested_by=cmd.requested_by),
+        tenant=cmd.tenant,
+        group=cmd.group,
+        cause=ctx.envelope,
+    )
+    try:
+        await col.delete(state.key(cmd.tenant, cmd.group), expected_version=rec.version, events=[fact])
+    except NotFound:
+        return
+    app.wake_relay()
+
+
+# --- switching ----------------------------------------------------------------------------
+async def _switch(
+    kind: SwitchKind,
+    cmd: Switchover | Failback | Drill,
+    ctx: Context,
+    *,
+    to: Any = None,
+    force: bool = False,
+    drill_seconds: float | None = None,
+) -> None:
+    switch_id = ctx.envelope.id
+    now = deps.clock.now()
+
+    def request(g: DrGroup) -> None:
+        g.request(
+            kind,
+            reason=cmd.reason,
+            requested_by=cmd.requested_by,
+            switch_id=switch_id,
+            now=now,
+            to=to,
+            force=force,
+            drill_seconds=drill_seconds,
+        )
+
+    try:
+        out = await groups.change(app.store, cmd.tenant, cmd.group, request, cause=ctx.envelope, wake=app.wake_relay)
+    except NotFound:
+        raise Poison(f"DR group {cmd.group} not found in tenant {cmd.tenant}") from None
+    pending = out.group.status.pending
+    if pending is None or pending.id != switch_id:
+        return  # refused (a switch-failed fact says why), or already done on an earlier delivery
+    await ctx.in_progress()
+    await groups.execute(
+        app.store, deps, cmd.tenant, cmd.group, pending, out.group, cause=ctx.envelope, wake=app.wake_relay
+    )
+
+
+@app.handler(Switchover, ack_wait=60)
+async def switchover(cmd: Switchover, ctx: Context) -> None:
+    await _switch("switchover", cmd, ctx, to=cmd.to, force=cmd.force)
+
+
+@app.handler(Failback, ack_wait=60)
+async def failback(cmd: Failback, ctx: Context) -> None:
+    await _switch("failback", cmd, ctx, force=cmd.force)
+
+
+@app.handler(Drill, ack_wait=60)
+async def drill(cmd: Drill, ctx: Context) -> None:
+    await _switch("drill", cmd, ctx, drill_seconds=cmd.duration_seconds)
+
+
+# --- queries ------------------------------------------------------------------------------
+def _tenant(req: dict[str, Any]) -> str:
+    tenant = req.get("tenant")
+    if not isinstance(tenant, str) or not tenant:
+        raise QueryError(400, "tenant: required")
+    return tenant
+
+
+def _summary(data: dict[str, Any]) -> dict[str, Any]:
+    status = data["status"]
+    spec = data["spec"]
+    return {
+        "tenant": data["tenant"],
+        "name": data["name"],
+        "description": spec.get("description", ""),
+        "state": status["state"],
+        "active": status["active"],
+        "reason": status["reason"],
+        "since": status["since"],
+        "primary": {"name": spec["primary"]["name"], "healthy": status["primary"]["healthy"]},
+        "standby": {"name": spec["standby"]["name"], "healthy": status["standby"]["healthy"]},
+        "mode": [m for m in ("dns", "ingress") if spec.get(m)],
+        "pending": status.get("pending"),
+        "drill": status.get("drill"),
+        "hold_down_until": status.get("hold_down_until"),
+    }
+
+
+@app.query("list-groups")
+async def list_groups(req: dict[str, Any]) -> dict[str, Any]:
+    tenant = _tenant(req)
+    limit = req.get("limit", 100)
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE + 1:
+        raise QueryError(400, f"limit: must be an integer from 1 to {MAX_PAGE}")
+    after = req.get("after")
+    where: dict[str, Any] = {"tenant": tenant}
+    if isinstance(req.get("state"), str):
+        where["state"] = req["state"]
+    recs = await app.store.collection(state.GROUPS).list(
+        where=where, after=state.key(tenant, after) if isinstance(after, str) and after else None, limit=limit
+    )
+    return {"items": [_summary(r.data) for r in recs], "next": recs[-1].data["name"] if recs else None}
+
+
+@app.query("get-group")
+async def get_group(req: dict[str, Any]) -> dict[str, Any]:
+    tenant = _tenant(req)
+    name = req.get("group") or req.get("name")
+    if not isinstance(name, str) or not name:
+        raise QueryError(400, "group: required")
+    rec = await app.store.collection(state.GROUPS).get(state.key(tenant, name))
+    if rec is None:
+        raise QueryError(404, f"DR group {name} not found")
+    status = rec.data["status"]
+    return {
+        **_summary(rec.data),
+        "spec": rec.data["spec"],
+        "health": {"primary": status["primary"], "standby": status["standby"]},
+        "switch_log": status["switch_log"],
+        "resource_version": rec.version,
+    }
