@@ -170,15 +170,21 @@ async def queue_notification(
     return nid
 
 
-async def ingest(store: Store, *, tenant: str, payload: WebhookPayload, env: Envelope, now: datetime) -> list[str]:
-    """Record every alert of the webhook and queue notifications for the new ones."""
+async def ingest(
+    store: Store, *, tenant: str, payload: WebhookPayload, env: Envelope, now: datetime
+) -> tuple[list[str], list[Alert]]:
+    """Record every alert of the webhook and queue notifications for the new ones.
+    Returns the notification ids and the alerts this webhook was first to bring."""
     chans = await state.channels(store, tenant)
     routes = await state.routes(store, tenant)
     active = [s for s in await state.silences(store, tenant) if s.active(now)]
     by_channel: dict[str, list[Alert]] = defaultdict(list)
+    fresh: list[Alert] = []
     for alert in payload.alerts:
         silence = silenced_by(active, alert.labels, now)
         new = await record_alert(store, tenant=tenant, payload=payload, alert=alert, env=env, now=now, silence=silence)
+        if new:
+            fresh.append(alert)
         if not new or silence is not None:
             continue
         for name in route(routes, alert.labels):
@@ -198,4 +204,4 @@ async def ingest(store: Store, *, tenant: str, payload: WebhookPayload, env: Env
                 now=now,
             )
         )
-    return ids
+    return ids, fresh
