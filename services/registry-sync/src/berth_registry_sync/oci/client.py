@@ -188,6 +188,8 @@ class RegistryClient:
                         f"{resp.status}: {_errors(body)}",
                         status=resp.status,
                     )
+            except aiohttp.ClientSSLError as e:  # retrying cannot fix a certificate
+                raise self._tls_error(e) from e
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as e:
                 if attempt + 1 >= self.retry.attempts:
                     raise RegistryError(f"{self.endpoint.name}: {method} {what or target} failed: {e!r}") from e
@@ -286,6 +288,8 @@ class RegistryClient:
         while True:
             try:
                 resp = await self.open("GET", f"/v2/{repo}/blobs/{digest}", scopes=[_pull(repo)], headers=headers)
+            except aiohttp.ClientSSLError as e:
+                raise self._tls_error(e) from e
             except (aiohttp.ClientConnectionError, TimeoutError) as e:
                 if attempt + 1 >= self.retry.attempts:
                     raise RegistryError(f"{self.endpoint.name}: GET blob {repo}@{digest} failed: {e!r}") from e
@@ -375,6 +379,12 @@ class RegistryClient:
         if await self.head_blob(repo, digest) is None:
             await self.finish_upload(repo, await self.start_upload(repo), digest, data=data)
         return Descriptor(media_type="application/octet-stream", digest=digest, size=len(data))
+
+    def _tls_error(self, e: Exception) -> RegistryError:
+        return RegistryError(
+            f"{self.endpoint.name}: TLS verification failed ({e}); trust its CA with ca_bundle "
+            "or, for a test registry only, set insecure"
+        )
 
     def _location(self, reply: Reply, *, default: str | None = None) -> str:
         return self._location_from(reply.headers, default=default)
