@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import tracemalloc
 
 import pytest
 from berth_registry_sync.oci import (
     AuthenticationFailed,
     Copier,
     CopyOptions,
+    Descriptor,
     RegistryClient,
     RetryPolicy,
     TokenBucket,
 )
+from berth_registry_sync.oci.blobs import copy_blob
 from berth_registry_sync.oci.media import referrers_tag
 from berth_testkit.registry import Registry
 
@@ -211,3 +215,19 @@ async def test_bandwidth_cap_holds_for_all_workers_together() -> None:
     await asyncio.gather(*(worker() for _ in range(4)))  # 2 MiB through a 1 MiB/s cap
     elapsed = asyncio.get_running_loop().time() - began
     assert elapsed >= 1.8, elapsed
+
+
+async def test_memory_stays_flat_while_a_large_blob_streams(registry_a: Registry, registry_b: Registry) -> None:
+    size = 48 * 1024 * 1024
+    async with RegistryClient(endpoint(registry_a)) as a, RegistryClient(endpoint(registry_b)) as b:
+        pushed = await a.push_blob("big/one", os.urandom(size))
+        desc = Descriptor(media_type="application/octet-stream", digest=pushed.digest, size=size)
+        await b.ping()
+        tracemalloc.start()
+        try:
+            sent = await copy_blob(a, "big/one", b, "big/one", desc)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert sent == size and await b.head_blob("big/one", desc.digest) == size
+        assert peak < 8 * 1024 * 1024, f"peak Python allocations {peak / 1e6:.1f} MB for a 48 MiB blob"
