@@ -1,0 +1,1 @@
+"""Adapters to the outside: Kubernetes, Prometheus, Helm."""

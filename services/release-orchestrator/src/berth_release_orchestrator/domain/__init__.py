@@ -1,0 +1,1 @@
+"""Pure release logic: templates, strategies, the release state machine, analysis, manifests, configs."""
