@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-app = ServiceApp("cluster-manager", owns=["berth.cmd.cluster-manager.>", "berth.evt.cluster.>"], collections=[])
+from .state import COLLECTIONS
+
+app = ServiceApp(
+    "cluster-manager", owns=["berth.cmd.cluster-manager.>", "berth.evt.cluster.>"], collections=COLLECTIONS
+)

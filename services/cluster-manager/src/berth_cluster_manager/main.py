@@ -1,7 +1,8 @@
-"""Entry point: `berth-cluster-manager` (settings from BERTH_* variables)."""
+"""Entry point: `berth-cluster-manager` (settings from BERTH_* and BERTH_CM_* variables)."""
 
 from __future__ import annotations
 
+from . import handlers  # noqa: F401  (declares the commands and queries on app)
 from .app import app
 
 

@@ -1,0 +1,750 @@
+"""The service layer: cluster-manager's commands, queries and background loops, declared on ``app``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from berth_common.bus import Context, Poison, QueryError, Transient
+from berth_common.events import Envelope
+from berth_common.store import AlreadyExists, NotFound
+from berth_common.store.unit_of_work import update
+from kubernetes_asyncio.client import ApiClient
+from pydantic import BaseModel
+
+from . import kube
+from .app import app
+from .config import ClusterManagerSettings
+from .domain.capacity import allocation
+from .domain.errors import DomainError, FieldError, ValidationFailed
+from .domain.lifecycle import Cluster, Phase
+from .domain.limits import (
+    SYSTEM_NAMESPACES,
+    TenantLimits,
+    TenantUsage,
+    check_cluster_allowed,
+    check_namespace_allowed,
+    namespaces_remaining,
+)
+from .domain.namespaces import (
+    ISOLATION_POLICY,
+    LIMITS_NAME,
+    NODE_SELECTOR_ANNOTATION,
+    QUOTA_NAME,
+    NamespaceSpec,
+    namespace_manifests,
+    parse_namespace,
+)
+from .domain.network import parse_cidr, pod_capacity, subnet_available_ips
+from .domain.spec import FLAVOURS, parse_spec
+from .domain.versions import SUPPORTED_VERSIONS, next_versions
+from .messages import (
+    CaRotationCompleted,
+    CaRotationStarted,
+    CertRenewed,
+    ClusterFailed,
+    ClusterRequested,
+    ClusterUpgradeStarted,
+    CompleteCaRotation,
+    CreateCluster,
+    CreateNamespace,
+    DeleteCluster,
+    DeleteNamespace,
+    NamespaceCreated,
+    NamespaceDeleted,
+    QuotaChanged,
+    RenewCertificates,
+    RetryCluster,
+    SetQuota,
+    SetTenantLimits,
+    StartCaRotation,
+    UpgradeCluster,
+)
+from .operations import OperationRunner, now, ref_of
+from .providers import Providers, StepFailed
+from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, cluster_key, envelope, namespace_key
+
+log = logging.getLogger(__name__)
+
+HIDDEN_NAMESPACES = ("kube-node-lease",)
+TENANT_API_TIMEOUT = 10.0
+
+
+@dataclass
+class Wiring:
+    """What the handlers use; tests may set ``providers`` before ``app.start``."""
+
+    providers: Providers | None = None
+    runner: OperationRunner | None = None
+    settings: ClusterManagerSettings | None = None
+
+    def run(self) -> OperationRunner:
+        if self.runner is None:
+            raise RuntimeError("cluster-manager is not started")
+        return self.runner
+
+    def provider_for(self, cluster: Cluster) -> Any:
+        assert self.providers is not None
+        return self.providers.get(cluster.spec.provider)
+
+
+wiring = Wiring()
+
+
+@app.on_startup
+async def _wire(_: Any) -> None:
+    settings = wiring.settings or ClusterManagerSettings()
+    wiring.settings = settings
+    if wiring.providers is None:
+        assert app.settings is not None
+        wiring.providers = Providers.from_settings(settings, data_dir=app.settings.data_dir)
+    wiring.runner = OperationRunner(app.store, wiring.providers, wake=app.wake_relay)
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _subject(name: str) -> str:
+    return f"clusters/{name}"
+
+
+async def _refuse(
+    ctx: Context, *, cluster: str, operation: str, reason: str, errors: Sequence[FieldError] = ()
+) -> None:
+    """Publish why a command was refused. The id derives from the command's, so a redelivery
+    publishes the same event and JetStream drops the duplicate."""
+    fact = ClusterFailed(
+        cluster=cluster,
+        operation=operation,
+        step="validate",
+        reason=reason,
+        errors=[{"field": e.field, "message": e.message} for e in errors],
+    )
+    env = envelope(
+        fact, tenant=ctx.envelope.tenant, subject=_subject(cluster), cause=ctx.envelope, id=f"{ctx.envelope.id}-refused"
+    )
+    await app.bus.publish(env)
+
+
+async def _load(tenant: str, name: str) -> tuple[Any, Cluster]:
+    rec = await app.store.collection(CLUSTERS).get(cluster_key(tenant, name))
+    if rec is None:
+        raise NotFound(CLUSTERS, cluster_key(tenant, name))
+    return rec, Cluster.from_doc(rec.data)
+
+
+async def _limits(tenant: str) -> TenantLimits:
+    rec = await app.store.collection(TENANT_LIMITS).get(tenant)
+    return TenantLimits.model_validate(rec.data.get("limits", {})) if rec else TenantLimits()
+
+
+async def _drive(ctx: Context, tenant: str, name: str) -> Cluster | None:
+    return await wiring.run().drive(tenant, name, cause=ctx.envelope, heartbeat=ctx.in_progress)
+
+
+Mutate = Callable[[Cluster], None]
+
+
+async def _transition(ctx: Context, name: str, mutate: Mutate, events: Callable[[Cluster], list[BaseModel]]) -> bool:
+    """Apply a domain transition and its facts in one write; False when refused (already published)."""
+    tenant = ctx.envelope.tenant
+    col = app.store.collection(CLUSTERS)
+    facts: list[Envelope] = []
+
+    def apply(data: dict[str, Any]) -> dict[str, Any]:
+        cluster = Cluster.from_doc(data)
+        mutate(cluster)
+        facts[:] = [envelope(f, tenant=tenant, subject=_subject(name), cause=ctx.envelope) for f in events(cluster)]
+        return cluster.to_doc()
+
+    try:
+        await update(col, cluster_key(tenant, name), apply, caused_by=ctx.envelope.id, events_for=lambda _b, _a: facts)
+    except NotFound:
+        raise Poison(f"cluster {name} not found in tenant {tenant}") from None
+    except DomainError as exc:
+        await _refuse(ctx, cluster=name, operation=ctx.envelope.type.split(".")[3], reason=str(exc))
+        return False
+    app.wake_relay()
+    return True
+
+
+# --- cluster commands -----------------------------------------------------------------------
+@app.handler(CreateCluster, concurrency=8, max_deliver=5, ack_wait=60)
+async def create_cluster(cmd: CreateCluster, ctx: Context) -> None:
+    tenant, env = ctx.envelope.tenant, ctx.envelope
+    name = str(cmd.spec.get("name", ""))
+    try:
+        spec = parse_spec(cmd.spec)
+    except ValidationFailed as exc:
+        await _refuse(ctx, cluster=name, operation="create", reason=str(exc), errors=exc.errors)
+        return
+    col = app.store.collection(CLUSTERS)
+    key = cluster_key(tenant, spec.name)
+    existing = await col.get(key)
+    if existing is not None:
+        if not existing.has_applied(env.id):
+            await _refuse(
+                ctx, cluster=spec.name, operation="create", reason=f"name: cluster {spec.name} already exists"
+            )
+            return
+    else:
+        try:
+            check_cluster_allowed(await _limits(tenant), _usage(await col.count(where={"tenant": tenant})))
+        except DomainError as exc:
+            await _refuse(ctx, cluster=spec.name, operation="create", reason=str(exc))
+            return
+        cluster = Cluster.request(tenant=tenant, spec=spec, at=now())
+        fact = ClusterRequested(
+            cluster=spec.name,
+            cluster_id=cluster.id,
+            provider=spec.provider,
+            version=spec.version,
+            spec=spec.model_dump(mode="json"),
+        )
+        try:
+            await col.create(
+                key,
+                cluster.to_doc(),
+                caused_by=env.id,
+                events=[envelope(fact, tenant=tenant, subject=_subject(spec.name), cause=env)],
+            )
+        except AlreadyExists:
+            await _refuse(
+                ctx, cluster=spec.name, operation="create", reason=f"name: cluster {spec.name} already exists"
+            )
+            return
+        app.wake_relay()
+    await _drive(ctx, tenant, spec.name)
+
+
+def _usage(clusters: int) -> TenantUsage:
+    return TenantUsage(clusters=clusters)
+
+
+@app.handler(UpgradeCluster, concurrency=4, max_deliver=5, ack_wait=60)
+async def upgrade_cluster(cmd: UpgradeCluster, ctx: Context) -> None:
+    before: dict[str, str] = {}
+
+    def mutate(c: Cluster) -> None:
+        before["version"] = c.version or ""
+        c.start_upgrade(cmd.version, at=now())
+
+    def facts(c: Cluster) -> list[BaseModel]:
+        return [
+            ClusterUpgradeStarted(
+                cluster=c.name, cluster_id=c.id, from_version=before["version"], to_version=cmd.version
+            )
+        ]
+
+    if await _transition(ctx, cmd.cluster, mutate, facts):
+        await _drive(ctx, ctx.envelope.tenant, cmd.cluster)
+
+
+@app.handler(DeleteCluster, concurrency=4, max_deliver=5, ack_wait=60)
+async def delete_cluster(cmd: DeleteCluster, ctx: Context) -> None:
+    if await _transition(ctx, cmd.cluster, lambda c: c.start_delete(at=now()), lambda c: []):
+        await _drive(ctx, ctx.envelope.tenant, cmd.cluster)
+
+
+@app.handler(RetryCluster, concurrency=4, max_deliver=5, ack_wait=60)
+async def retry_cluster(cmd: RetryCluster, ctx: Context) -> None:
+    def mutate(c: Cluster) -> None:
+        c.retry(at=now())
+
+    if await _transition(ctx, cmd.cluster, mutate, lambda c: []):
+        await _drive(ctx, ctx.envelope.tenant, cmd.cluster)
+
+
+# --- certificates -------------------------------------------------------------------------
+async def _pki_change(
+    ctx: Context,
+    name: str,
+    *,
+    check: Mutate,
+    effect: Callable[[Cluster], Awaitable[list[str]]],
+    mutate: Callable[[Cluster, list[str]], None],
+    facts: Callable[[Cluster, list[str]], list[BaseModel]],
+) -> None:
+    tenant = ctx.envelope.tenant
+    try:
+        rec, cluster = await _load(tenant, name)
+    except NotFound:
+        raise Poison(f"cluster {name} not found in tenant {tenant}") from None
+    if rec.has_applied(ctx.envelope.id):
+        return
+    try:
+        check(cluster.model_copy(deep=True))
+    except DomainError as exc:
+        await _refuse(ctx, cluster=name, operation=ctx.envelope.type.split(".")[3], reason=str(exc))
+        return
+    try:
+        changed = await effect(cluster)
+    except (StepFailed, OSError, ValueError) as exc:
+        raise Transient(f"cluster {name}: {exc}") from exc
+    await _transition(ctx, name, lambda c: mutate(c, changed), lambda c: facts(c, changed))
+
+
+@app.handler(StartCaRotation, concurrency=2, max_deliver=5, ack_wait=120)
+async def rotate_ca_start(cmd: StartCaRotation, ctx: Context) -> None:
+    await _pki_change(
+        ctx,
+        cmd.cluster,
+        check=lambda c: c.start_ca_rotation(at=now()),
+        effect=lambda c: wiring.provider_for(c).rotate_ca(ref_of(c), phase="start"),
+        mutate=lambda c, _: c.start_ca_rotation(at=now()),
+        facts=lambda c, changed: [CaRotationStarted(cluster=c.name, cluster_id=c.id, certificates=changed)],
+    )
+
+
+@app.handler(CompleteCaRotation, concurrency=2, max_deliver=5, ack_wait=120)
+async def rotate_ca_complete(cmd: CompleteCaRotation, ctx: Context) -> None:
+    await _pki_change(
+        ctx,
+        cmd.cluster,
+        check=lambda c: c.complete_ca_rotation(at=now()),
+        effect=lambda c: wiring.provider_for(c).rotate_ca(ref_of(c), phase="complete"),
+        mutate=lambda c, _: c.complete_ca_rotation(at=now()),
+        facts=lambda c, _: [CaRotationCompleted(cluster=c.name, cluster_id=c.id)],
+    )
+
+
+def _require_running(c: Cluster) -> None:
+    if c.phase != Phase.RUNNING:
+        raise DomainError(f"cluster {c.name} is {c.phase}; certificates renew on Running clusters")
+
+
+def _note_renewed(c: Cluster, changed: list[str]) -> None:
+    if changed:
+        c.note(at=now(), step="cert-renewed", result="succeeded", message=", ".join(changed))
+
+
+@app.handler(RenewCertificates, concurrency=2, max_deliver=5, ack_wait=120)
+async def renew_certificates(cmd: RenewCertificates, ctx: Context) -> None:
+    await _pki_change(
+        ctx,
+        cmd.cluster,
+        check=_require_running,
+        effect=lambda c: wiring.provider_for(c).renew_certificates(ref_of(c)),
+        mutate=_note_renewed,
+        facts=lambda c, changed: (
+            [CertRenewed(cluster=c.name, cluster_id=c.id, certificates=changed)] if changed else []
+        ),
+    )
+
+
+@app.background
+async def certificate_renewal(_: Any) -> None:
+    """Renew leaf certificates of Running clusters before they expire."""
+    assert wiring.settings is not None
+    while True:
+        await asyncio.sleep(wiring.settings.cert_check_interval)
+        col = app.store.collection(CLUSTERS)
+        after: str | None = None
+        while True:
+            page = await col.list(where={"phase": Phase.RUNNING.value}, after=after, limit=100)
+            for rec in page:
+                cluster = Cluster.from_doc(rec.data)
+                try:
+                    changed = await wiring.provider_for(cluster).renew_certificates(ref_of(cluster))
+                except Exception:
+                    log.exception("certificate renewal of %s failed", rec.key)
+                    continue
+                if changed:
+                    fact = CertRenewed(cluster=cluster.name, cluster_id=cluster.id, certificates=changed)
+                    facts = [envelope(fact, tenant=cluster.tenant, subject=_subject(cluster.name))]
+
+                    def mutate(data: dict[str, Any], changed: list[str] = changed) -> dict[str, Any]:
+                        c = Cluster.from_doc(data)
+                        _note_renewed(c, changed)
+                        return c.to_doc()
+
+                    await update(col, rec.key, mutate, caused_by=None, events_for=lambda _b, _a, facts=facts: facts)  # type: ignore[misc]
+                    app.wake_relay()
+            if len(page) < 100:
+                break
+            after = page[-1].key
+
+
+# --- tenant limits --------------------------------------------------------------------------
+@app.handler(SetTenantLimits, concurrency=2)
+async def set_limits(cmd: SetTenantLimits, ctx: Context) -> None:
+    tenant = ctx.envelope.tenant
+    changes = cmd.model_dump(exclude_none=True)
+    new: dict[str, Any] = {}
+
+    def mutate(data: dict[str, Any]) -> None:
+        limits = TenantLimits.model_validate({**data.get("limits", {}), **changes})
+        data["tenant"] = tenant
+        data["limits"] = limits.model_dump()
+        new.update(data["limits"])
+
+    def facts(_b: Any, _a: Any) -> list[Envelope]:
+        return [
+            envelope(
+                QuotaChanged(scope="tenant", quota=dict(new)),
+                tenant=tenant,
+                subject=f"tenants/{tenant}",
+                cause=ctx.envelope,
+            )
+        ]
+
+    await update(
+        app.store.collection(TENANT_LIMITS), tenant, mutate, caused_by=ctx.envelope.id, events_for=facts, initial={}
+    )
+    app.wake_relay()
+
+
+# --- namespaces -------------------------------------------------------------------------------
+async def _running_cluster(tenant: str, name: str) -> Cluster:
+    try:
+        _, cluster = await _load(tenant, name)
+    except NotFound:
+        raise Poison(f"cluster {name} not found in tenant {tenant}") from None
+    if cluster.phase not in (Phase.RUNNING, Phase.UPGRADING):
+        raise Transient(f"cluster {name} is {cluster.phase}; namespaces need a Running cluster")
+    return cluster
+
+
+async def _tenant_api(cluster: Cluster) -> ApiClient:
+    client: ApiClient = await wiring.provider_for(cluster).tenant_client(ref_of(cluster))
+    return client
+
+
+async def _apply_namespace(cluster: Cluster, spec: NamespaceSpec, *, previous: NamespaceSpec | None) -> None:
+    api = await _tenant_api(cluster)
+    try:
+        async with asyncio.timeout(TENANT_API_TIMEOUT * 3):
+            await kube.apply_all(api, namespace_manifests(spec, cluster=cluster.name))
+            if previous is not None:
+                if previous.isolated and not spec.isolated:
+                    await kube.delete(api, "NetworkPolicy", ISOLATION_POLICY, spec.name)
+                if previous.quota and not spec.quota:
+                    await kube.delete(api, "ResourceQuota", QUOTA_NAME, spec.name)
+                if previous.limits is not None and spec.limits is None:
+                    await kube.delete(api, "LimitRange", LIMITS_NAME, spec.name)
+    except (TimeoutError, OSError) as exc:
+        raise Transient(f"tenant cluster {cluster.name} did not answer: {exc}") from exc
+    finally:
+        await api.close()
+
+
+@app.handler(CreateNamespace, concurrency=4, max_deliver=5)
+async def create_namespace(cmd: CreateNamespace, ctx: Context) -> None:
+    tenant = ctx.envelope.tenant
+    try:
+        spec = parse_namespace(cmd.namespace)
+    except ValidationFailed as exc:
+        raise Poison(f"namespace refused: {exc}") from None
+    cluster = await _running_cluster(tenant, cmd.cluster)
+    col = app.store.collection(NAMESPACES)
+    key = namespace_key(tenant, cmd.cluster, spec.name)
+    existing = await col.get(key)
+    if existing is not None:
+        if existing.has_applied(ctx.envelope.id):
+            return
+        raise Poison(f"name: namespace {spec.name} already exists in cluster {cmd.cluster}")
+    count = len(SYSTEM_NAMESPACES) + await col.count(where={"tenant": tenant, "cluster": cmd.cluster})
+    try:
+        check_namespace_allowed(await _limits(tenant), existing=count)
+    except DomainError as exc:
+        raise Poison(str(exc)) from None
+    await _apply_namespace(cluster, spec, previous=None)
+    fact = NamespaceCreated(
+        cluster=cluster.name,
+        cluster_id=cluster.id,
+        namespace=spec.name,
+        isolated=spec.isolated,
+        node_selector=spec.node_selector,
+    )
+    doc = {
+        "tenant": tenant,
+        "cluster": cmd.cluster,
+        "name": spec.name,
+        "spec": spec.model_dump(mode="json"),
+        "created_at": now().isoformat(),
+    }
+    await col.create(
+        key,
+        doc,
+        caused_by=ctx.envelope.id,
+        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+    )
+    app.wake_relay()
+
+
+@app.handler(DeleteNamespace, concurrency=4, max_deliver=5)
+async def delete_namespace(cmd: DeleteNamespace, ctx: Context) -> None:
+    tenant = ctx.envelope.tenant
+    col = app.store.collection(NAMESPACES)
+    rec = await col.get(namespace_key(tenant, cmd.cluster, cmd.namespace))
+    if rec is None:
+        raise Poison(f"namespace {cmd.namespace} is not managed in cluster {cmd.cluster} (system namespaces stay)")
+    cluster = await _running_cluster(tenant, cmd.cluster)
+    api = await _tenant_api(cluster)
+    try:
+        await kube.delete(api, "Namespace", cmd.namespace)
+    finally:
+        await api.close()
+    fact = NamespaceDeleted(cluster=cluster.name, cluster_id=cluster.id, namespace=cmd.namespace)
+    await col.delete(
+        rec.key,
+        expected_version=rec.version,
+        caused_by=ctx.envelope.id,
+        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+    )
+    app.wake_relay()
+
+
+@app.handler(SetQuota, concurrency=4, max_deliver=5)
+async def set_quota(cmd: SetQuota, ctx: Context) -> None:
+    tenant = ctx.envelope.tenant
+    col = app.store.collection(NAMESPACES)
+    rec = await col.get(namespace_key(tenant, cmd.cluster, cmd.namespace))
+    if rec is None:
+        raise Poison(f"namespace {cmd.namespace} is not managed in cluster {cmd.cluster}")
+    if rec.has_applied(ctx.envelope.id):
+        return
+    previous = NamespaceSpec.model_validate(rec.data["spec"])
+    changes: dict[str, Any] = {"quota": cmd.quota}
+    if cmd.limits is not None:
+        changes["limits"] = cmd.limits or None
+    if cmd.isolated is not None:
+        changes["isolated"] = cmd.isolated
+    if cmd.node_selector is not None:
+        changes["node_selector"] = cmd.node_selector
+    try:
+        spec = parse_namespace({**previous.model_dump(mode="json"), **changes})
+    except ValidationFailed as exc:
+        raise Poison(f"quota refused: {exc}") from None
+    cluster = await _running_cluster(tenant, cmd.cluster)
+    await _apply_namespace(cluster, spec, previous=previous)
+    fact = QuotaChanged(
+        scope="namespace",
+        cluster=cmd.cluster,
+        namespace=cmd.namespace,
+        quota={
+            "hard": spec.quota,
+            "limits": spec.limits.model_dump() if spec.limits else None,
+            "isolated": spec.isolated,
+            "node_selector": spec.node_selector,
+        },
+    )
+    await col.replace(
+        rec.key,
+        {**rec.data, "spec": spec.model_dump(mode="json")},
+        expected_version=rec.version,
+        caused_by=ctx.envelope.id,
+        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+    )
+    app.wake_relay()
+
+
+# --- queries ---------------------------------------------------------------------------------
+def _arg(req: dict[str, Any], name: str) -> str:
+    value = req.get(name)
+    if not isinstance(value, str) or not value:
+        raise QueryError(400, f"{name}: required")
+    return value
+
+
+async def _cluster_or_404(req: dict[str, Any]) -> Cluster:
+    tenant, name = _arg(req, "tenant"), _arg(req, "cluster")
+    try:
+        return (await _load(tenant, name))[1]
+    except NotFound:
+        raise QueryError(404, f"cluster {name} not found in tenant {tenant}") from None
+
+
+def _summary(c: Cluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "tenant": c.tenant,
+        "phase": c.phase.value,
+        "version": c.version,
+        "provider": c.spec.provider,
+        "flavour": c.spec.flavour,
+        "ha": c.spec.ha,
+        "created_at": c.created_at.isoformat(),
+        "description": c.spec.description,
+        "failure": c.failure.model_dump(mode="json") if c.failure else None,
+    }
+
+
+@app.query("list-clusters")
+async def list_clusters(req: dict[str, Any]) -> dict[str, Any]:
+    tenant = _arg(req, "tenant")
+    recs = await app.store.collection(CLUSTERS).list(
+        where={"tenant": tenant}, after=req.get("after"), limit=min(int(req.get("limit", 100)), 500)
+    )
+    limits = await _limits(tenant)
+    count = await app.store.collection(CLUSTERS).count(where={"tenant": tenant})
+    return {
+        "items": [_summary(Cluster.from_doc(r.data)) for r in recs],
+        "remaining": max(limits.clusters - count, 0),
+        "limit": limits.clusters,
+    }
+
+
+@app.query("get-cluster")
+async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
+    """The detail page: basic info, network, other, allocation, control-plane health, timeline."""
+    c = await _cluster_or_404(req)
+    spec = c.spec
+    detail: dict[str, Any] = {
+        **_summary(c),
+        "basic": {
+            "id": c.id,
+            "version": c.version,
+            "flavour": f"{spec.flavour_info.code} | {spec.flavour} nodes",
+            "ha": spec.ha,
+            "multi_az": spec.multi_az,
+            "created_at": c.created_at.isoformat(),
+            "upgrades_to": next_versions(c.version) if c.version else [],
+        },
+        "network": {
+            "network_model": spec.network_model,
+            "vpc_cidr": spec.vpc_cidr,
+            "subnet_cidr": spec.subnet_cidr,
+            "kube_proxy_mode": spec.kube_proxy_mode,
+            "service_cidr": spec.service_cidr,
+            "pod_cidr": spec.pod_cidr,
+            "pod_capacity": spec.pod_capacity(),
+            "dns_ip": spec.dns_ip(),
+        },
+        "other": {
+            "billing_mode": spec.billing_mode,
+            "authentication": "X509" if spec.x509_auth else "token",
+            "authorization": "RBAC" if spec.rbac else "AlwaysAllow",
+            "description": spec.description or "--",
+            "region": spec.region,
+            "ca_rotation": c.ca_rotation,
+        },
+        "timeline": [{**e.model_dump(mode="json"), "title": e.title} for e in c.timeline],
+        "control_plane": None,
+        "allocation": None,
+    }
+    if c.phase in (Phase.RUNNING, Phase.UPGRADING, Phase.FAILED):
+        try:
+            async with asyncio.timeout(TENANT_API_TIMEOUT):
+                detail["control_plane"] = (await wiring.provider_for(c).health(ref_of(c))).to_dict()
+        except Exception as exc:
+            detail["control_plane"] = {"healthy": False, "error": str(exc) or type(exc).__name__}
+    if c.phase in (Phase.RUNNING, Phase.UPGRADING):
+        try:
+            api = await _tenant_api(c)
+            try:
+                async with asyncio.timeout(TENANT_API_TIMEOUT):
+                    nodes = await kube.list_labelled(api, "Node", "")
+                    pods = await kube.list_labelled(api, "Pod", "")
+            finally:
+                await api.close()
+            detail["allocation"] = allocation(nodes, pods).model_dump()
+        except Exception as exc:
+            detail["allocation"] = {"error": f"tenant API unreachable: {str(exc) or type(exc).__name__}"}
+    return detail
+
+
+@app.query("get-kubeconfig")
+async def get_kubeconfig(req: dict[str, Any]) -> dict[str, Any]:
+    c = await _cluster_or_404(req)
+    if c.phase not in (Phase.RUNNING, Phase.UPGRADING):
+        raise QueryError(409, f"cluster {c.name} is {c.phase}; its kubeconfig is published once it is Running")
+    kubeconfig = await wiring.provider_for(c).admin_kubeconfig(ref_of(c))
+    return {"cluster": c.name, "kubeconfig": yaml.safe_dump(kubeconfig)}
+
+
+@app.query("list-namespaces")
+async def list_namespaces(req: dict[str, Any]) -> dict[str, Any]:
+    c = await _cluster_or_404(req)
+    managed = {
+        r.data["name"]: r.data
+        for r in await app.store.collection(NAMESPACES).list(where={"tenant": c.tenant, "cluster": c.name}, limit=1000)
+    }
+    items: list[dict[str, Any]] = []
+    live: list[dict[str, Any]] | None = None
+    if c.phase in (Phase.RUNNING, Phase.UPGRADING):
+        try:
+            api = await _tenant_api(c)
+            try:
+                async with asyncio.timeout(TENANT_API_TIMEOUT):
+                    live = await kube.list_labelled(api, "Namespace", "")
+            finally:
+                await api.close()
+        except Exception:
+            live = None
+    names = sorted({*(n["metadata"]["name"] for n in live or []), *managed} - set(HIDDEN_NAMESPACES))
+    by_name = {n["metadata"]["name"]: n for n in live or []}
+    for name in names:
+        obj, rec = by_name.get(name), managed.get(name)
+        spec = NamespaceSpec.model_validate(rec["spec"]) if rec else None
+        annotations = (obj or {}).get("metadata", {}).get("annotations") or {}
+        items.append(
+            {
+                "name": name,
+                "status": (obj or {}).get("status", {}).get("phase", "Unknown"),
+                "created_at": (obj or {}).get("metadata", {}).get("creationTimestamp") or (rec or {}).get("created_at"),
+                "description": spec.description if spec else "",
+                "managed": rec is not None,
+                "isolated": spec.isolated if spec else False,
+                "node_selector": annotations.get(NODE_SELECTOR_ANNOTATION, ""),
+                "quota": spec.quota if spec else {},
+            }
+        )
+    existing = len(set(SYSTEM_NAMESPACES) | set(names))
+    limits = await _limits(c.tenant)
+    return {
+        "items": items,
+        "remaining": namespaces_remaining(limits, existing=existing),
+        "limit": limits.namespaces_per_cluster,
+    }
+
+
+@app.query("validate-cluster")
+async def validate_cluster(req: dict[str, Any]) -> dict[str, Any]:
+    """What the creation form shows before submit: every bad field, the chosen pod range and its capacity."""
+    try:
+        spec = parse_spec(req.get("spec") or {})
+    except ValidationFailed as exc:
+        return {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
+    return {
+        "valid": True,
+        "errors": [],
+        "spec": spec.model_dump(mode="json"),
+        "pod_capacity": pod_capacity(parse_cidr(spec.pod_cidr or "0.0.0.0/32")),
+        "subnet_available_ips": subnet_available_ips(parse_cidr(spec.subnet_cidr)),
+    }
+
+
+@app.query("validate-namespace")
+async def validate_namespace(req: dict[str, Any]) -> dict[str, Any]:
+    try:
+        spec = parse_namespace(req.get("namespace") or {})
+    except ValidationFailed as exc:
+        return {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
+    return {"valid": True, "errors": [], "namespace": spec.model_dump(mode="json")}
+
+
+@app.query("cluster-options")
+async def cluster_options(_: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "versions": list(SUPPORTED_VERSIONS),
+        "flavours": [{"nodes": f.nodes, "code": f.code} for f in FLAVOURS.values()],
+        "network_models": ["overlay", "vpc"],
+        "kube_proxy_modes": ["iptables", "ipvs"],
+        "billing_modes": ["pay-per-use", "yearly-monthly"],
+    }
+
+
+@app.query("tenant-limits")
+async def tenant_limits(req: dict[str, Any]) -> dict[str, Any]:
+    tenant = _arg(req, "tenant")
+    limits = await _limits(tenant)
+    clusters = await app.store.collection(CLUSTERS).count(where={"tenant": tenant})
+    return {
+        "limits": limits.model_dump(),
+        "usage": {"clusters": clusters},
+        "remaining": {"clusters": max(limits.clusters - clusters, 0)},
+    }

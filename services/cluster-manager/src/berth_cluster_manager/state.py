@@ -1,0 +1,30 @@
+"""The collections cluster-manager owns, their keys, and envelope helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from berth_common.events import Envelope, registry
+from pydantic import BaseModel
+
+CLUSTERS = "clusters"
+NAMESPACES = "cluster_namespaces"
+TENANT_LIMITS = "tenant_limits"
+COLLECTIONS = [CLUSTERS, NAMESPACES, TENANT_LIMITS]
+
+SOURCE = "/berth/cluster-manager"
+
+
+def cluster_key(tenant: str, name: str) -> str:
+    return f"{tenant}/{name}"
+
+
+def namespace_key(tenant: str, cluster: str, namespace: str) -> str:
+    return f"{tenant}/{cluster}/{namespace}"
+
+
+def envelope(payload: BaseModel, *, tenant: str, subject: str, cause: Envelope | None = None, **attrs: Any) -> Envelope:
+    """An envelope of ``payload``, caused by ``cause`` when there is one."""
+    caused = cause.caused() if cause is not None else {"tenant": tenant}
+    caused["tenant"] = tenant
+    return registry.envelope(payload, source=SOURCE, subject=subject, **caused, **attrs)

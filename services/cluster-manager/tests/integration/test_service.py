@@ -1,0 +1,259 @@
+"""cluster-manager end to end: real NATS JetStream, a MemoryStore, local control planes.
+Commands go in through the bus; facts, the timeline and queries come out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import yaml
+from berth_cluster_manager import handlers, kube
+from berth_cluster_manager.app import app
+from berth_cluster_manager.binaries import find
+from berth_cluster_manager.messages import (
+    CompleteCaRotation,
+    CreateCluster,
+    CreateNamespace,
+    DeleteCluster,
+    DeleteNamespace,
+    RetryCluster,
+    SetQuota,
+    SetTenantLimits,
+    StartCaRotation,
+    UpgradeCluster,
+)
+from berth_cluster_manager.providers import Providers
+from berth_cluster_manager.providers.local import LocalProvider
+from berth_common.events import Envelope
+from berth_common.runtime.settings import ServiceSettings
+from berth_common.store.memory import MemoryStore
+from berth_testkit.nats import NatsServer
+from kubernetes_asyncio import client as k8s
+from kubernetes_asyncio.config import new_client_from_config_dict
+from pydantic import BaseModel
+
+
+class Facts:
+    def __init__(self) -> None:
+        self.items: list[Envelope] = []
+
+    def of(self, cluster: str, fact: str) -> list[Envelope]:
+        """Facts ``berth.cluster.<fact>`` (e.g. ``running.v1``) about ``cluster``."""
+        return [e for e in self.items if e.subject == f"clusters/{cluster}" and e.type == f"berth.cluster.{fact}"]
+
+
+@pytest.fixture(scope="module")
+async def service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Facts]:
+    data = tmp_path_factory.mktemp("cm")
+    handlers.wiring.providers = Providers({"local": LocalProvider(data, ready_timeout=90)})
+    settings = ServiceSettings(nats_url=nats_server.url, data_dir=data, http_port=0, log_json=False)
+    await app.start(settings, store=MemoryStore())
+    facts = Facts()
+
+    async def collect(msg: Any) -> None:
+        facts.items.append(Envelope.from_json(msg.data))
+
+    sub = await app.bus.nc.subscribe("berth.evt.cluster.>", cb=collect)
+    sub2 = await app.bus.nc.subscribe("berth.cmd.node-manager.>", cb=collect)
+    yield facts
+    await sub.unsubscribe()
+    await sub2.unsubscribe()
+    await app.stop()
+
+
+async def send(cmd: BaseModel, tenant: str = "t1") -> Envelope:
+    return await app.bus.emit(cmd, tenant=tenant)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]] | Callable[[], Any], *, within: float = 90.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    last: Any = None
+    while loop.time() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met in {within}s (last: {last!r})")
+
+
+async def _remaining_is(n: int) -> bool:
+    return bool((await query("list-namespaces", tenant="t1", cluster="e2e"))["remaining"] == n)
+
+
+async def query(op: str, **payload: Any) -> dict[str, Any]:
+    return await app.bus.request("cluster-manager", op, payload, timeout=20)
+
+
+async def test_invalid_request_is_refused_field_by_field(service: Facts) -> None:
+    env = await send(
+        CreateCluster(
+            spec={"name": "Bad_Name", "version": "v1.11.7", "description": "x" * 61, "pod_cidr": "10.247.0.0/16"}
+        )
+    )
+    failed = await eventually(lambda: service.of("Bad_Name", "failed.v1"))
+    data = failed[0].data
+    assert failed[0].causationid == env.id
+    assert {e["field"] for e in data["errors"]} == {"name", "version", "description", "pod_cidr"}
+    assert (await query("list-clusters", tenant="t1"))["items"] == []
+    check = await query("validate-cluster", spec={"name": "ok", "flavour": 200})
+    assert check["valid"] and check["pod_capacity"] >= 200 * 110
+
+
+async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
+    env = await send(CreateCluster(spec={"name": "e2e", "provider": "local", "description": "end to end"}))
+    running = await eventually(lambda: service.of("e2e", "running.v1"))
+    assert running[0].correlationid == env.id
+    steps = [(e.data["step"], e.data["result"]) for e in service.of("e2e", "step.v1")]
+    assert [s for s, r in steps if r == "succeeded"] == [
+        "issue-certificates",
+        "provision-etcd",
+        "provision-control-plane",
+        "wait-control-plane-ready",
+        "publish-kubeconfig",
+    ]
+    assert service.of("e2e", "requested.v1")
+
+    detail = await query("get-cluster", tenant="t1", cluster="e2e")
+    assert detail["phase"] == "Running" and detail["version"] == "v1.36.3"
+    assert detail["timeline"][0]["step"] == "requested"
+    assert detail["timeline"][-1]["step"] == "running"
+    assert detail["control_plane"]["healthy"] is True
+    assert detail["allocation"]["nodes"] == 0 and detail["network"]["pod_capacity"] == 8189
+    assert detail["other"]["description"] == "end to end"
+
+    kc = yaml.safe_load((await query("get-kubeconfig", tenant="t1", cluster="e2e"))["kubeconfig"])
+    api = await new_client_from_config_dict(kc)
+    try:
+        core = k8s.CoreV1Api(api)
+        assert {"default", "kube-system"} <= {n.metadata.name for n in (await core.list_namespace()).items}
+
+        # namespaces with quota, limits, isolation and node affinity
+        await send(
+            CreateNamespace(
+                cluster="e2e",
+                namespace={
+                    "name": "team-a",
+                    "description": "team A",
+                    "quota": {"requests.cpu": "4", "pods": "20"},
+                    "limits": {},
+                    "isolated": True,
+                    "node_selector": {"pool": "general"},
+                },
+            )
+        )
+        await eventually(lambda: service.of("e2e", "namespace-created.v1"))
+        ns = await core.read_namespace("team-a")
+        assert ns.metadata.annotations["scheduler.alpha.kubernetes.io/node-selector"] == "pool=general"
+        quota = await core.read_namespaced_resource_quota("berth-quota", "team-a")
+        assert quota.spec.hard == {"requests.cpu": "4", "pods": "20"}
+        assert (await core.read_namespaced_limit_range("berth-limits", "team-a")).spec.limits
+        assert await kube.get(api, "NetworkPolicy", "berth-default-deny", "team-a") is not None
+        listing = await query("list-namespaces", tenant="t1", cluster="e2e")
+        assert listing["remaining"] == 96  # 100 - default, kube-public, kube-system, team-a
+        team = next(i for i in listing["items"] if i["name"] == "team-a")
+        assert team["isolated"] and team["description"] == "team A"
+
+        await send(SetQuota(cluster="e2e", namespace="team-a", quota={"requests.cpu": "8"}, isolated=False))
+        changed = await eventually(lambda: service.of("e2e", "quota-changed.v1"))
+        assert changed[0].data["quota"]["hard"] == {"requests.cpu": "8"}
+        assert (await core.read_namespaced_resource_quota("berth-quota", "team-a")).spec.hard == {"requests.cpu": "8"}
+        assert await kube.get(api, "NetworkPolicy", "berth-default-deny", "team-a") is None
+
+        await send(DeleteNamespace(cluster="e2e", namespace="team-a"))
+        await eventually(lambda: service.of("e2e", "namespace-deleted.v1"))
+        # the namespace controller finishes the deletion; then the count is back to the seed's 97
+        await eventually(lambda: _remaining_is(97))
+    finally:
+        await api.close()
+
+    # two-phase CA rotation: the cluster keeps answering with the re-issued admin kubeconfig
+    await send(StartCaRotation(cluster="e2e"))
+    started = await eventually(lambda: service.of("e2e", "ca-rotation-started.v1"))
+    assert "admin" in started[0].data["certificates"]
+    await send(CompleteCaRotation(cluster="e2e"))
+    await eventually(lambda: service.of("e2e", "ca-rotation-completed.v1"))
+    kc2 = yaml.safe_load((await query("get-kubeconfig", tenant="t1", cluster="e2e"))["kubeconfig"])
+    assert (
+        kc2["clusters"][0]["cluster"]["certificate-authority-data"]
+        != kc["clusters"][0]["cluster"]["certificate-authority-data"]
+    )
+    api = await new_client_from_config_dict(kc2)
+    try:
+        assert (await k8s.CoreV1Api(api).list_namespace()).items
+    finally:
+        await api.close()
+
+    await send(DeleteCluster(cluster="e2e"))
+    await eventually(lambda: service.of("e2e", "deleted.v1"))
+    with pytest.raises(Exception, match="not found"):
+        await query("get-cluster", tenant="t1", cluster="e2e")
+    provider = handlers.wiring.providers.get("local")  # type: ignore[union-attr]
+    assert isinstance(provider, LocalProvider)
+    assert not (provider.data_dir / "clusters" / "t1" / "e2e").exists()
+
+
+async def test_failed_step_retry_resumes_then_upgrade_walks_the_order(
+    service: Facts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # v1.35.2 binaries are not installed: provisioning fails at etcd (etcd 3.6.5 missing)
+    await send(CreateCluster(spec={"name": "old", "provider": "local", "version": "v1.35.2"}), tenant="t2")
+    failed = await eventually(lambda: service.of("old", "failed.v1"))
+    assert failed[0].data["step"] == "provision-etcd" and "etcd v3.6.5 not found" in failed[0].data["reason"]
+    detail = await query("get-cluster", tenant="t2", cluster="old")
+    assert detail["phase"] == "Failed" and detail["failure"]["step"] == "provision-etcd"
+
+    # install "etcd" and retry: it resumes at provision-etcd and fails at the next missing part
+    monkeypatch.setenv("BERTH_BIN_ETCD", find("etcd", kube_version="v1.36.3"))
+    await send(RetryCluster(cluster="old"), tenant="t2")
+    await eventually(lambda: len(service.of("old", "failed.v1")) == 2)
+    assert service.of("old", "failed.v1")[1].data["step"] == "provision-control-plane"
+    started = [e.data["step"] for e in service.of("old", "step.v1") if e.data["result"] == "started"]
+    assert started == ["issue-certificates", "provision-etcd", "provision-etcd", "provision-control-plane"]
+
+    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        monkeypatch.setenv("BERTH_BIN_" + name.upper().replace("-", "_"), find(name, kube_version="v1.36.3"))
+    await send(RetryCluster(cluster="old"), tenant="t2")
+    await eventually(lambda: service.of("old", "running.v1"))
+
+    # upgrades go one minor at a time and never down
+    await send(UpgradeCluster(cluster="old", version="v1.34.3"), tenant="t2")
+    refused = await eventually(lambda: len(service.of("old", "failed.v1")) == 3 and service.of("old", "failed.v1"))
+    assert "downgrades are not allowed" in refused[2].data["reason"]
+    await send(UpgradeCluster(cluster="old", version="v1.36.3"), tenant="t2")
+    upgraded = await eventually(lambda: service.of("old", "upgraded.v1"))
+    assert upgraded[0].data["version"] == "v1.36.3"
+    upgrade_steps = [
+        e.data["step"]
+        for e in service.of("old", "step.v1")
+        if e.data["operation"] == "upgrade" and e.data["result"] == "succeeded"
+    ]
+    assert upgrade_steps == [
+        "upgrade-etcd",
+        "upgrade-kube-apiserver",
+        "upgrade-controller-manager-scheduler",
+        "upgrade-node-pools",
+    ]
+    pools = [e for e in service.items if e.type == "berth.cmd.node-manager.upgrade-pools.v1"]
+    assert [p.data for p in pools] == [{"cluster": "old", "tenant": "t2", "version": "v1.36.3"}]
+    assert (await query("get-cluster", tenant="t2", cluster="old"))["basic"]["upgrades_to"] == []
+
+    await send(DeleteCluster(cluster="old"), tenant="t2")
+    await eventually(lambda: service.of("old", "deleted.v1"))
+
+
+async def test_tenant_cluster_limit(service: Facts) -> None:
+    await send(SetTenantLimits(clusters=0), tenant="t3")
+    await eventually(
+        lambda: [e for e in service.items if e.type == "berth.cluster.quota-changed.v1" and e.tenant == "t3"]
+    )
+    assert (await query("tenant-limits", tenant="t3"))["remaining"] == {"clusters": 0}
+    await send(CreateCluster(spec={"name": "over", "provider": "local"}), tenant="t3")
+    failed = await eventually(lambda: service.of("over", "failed.v1"))
+    assert "clusters: tenant limit of 0 reached" in failed[0].data["reason"]
+    assert json.dumps(failed[0].data)  # serialisable
