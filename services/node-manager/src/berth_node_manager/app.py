@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-app = ServiceApp("node-manager", owns=["berth.cmd.node-manager.>", "berth.evt.node.>"], collections=[])
+from .state import COLLECTIONS
+
+app = ServiceApp("node-manager", owns=["berth.cmd.node-manager.>", "berth.evt.node.>"], collections=COLLECTIONS)

@@ -1,0 +1,457 @@
+"""The service layer: node-manager's commands and queries, declared on ``app``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from berth_common.bus import Context, QueryError
+from berth_common.store.unit_of_work import update
+
+from .app import app
+from .domain.drain import DrainOptions
+from .domain.labels import POOL_LABEL, check_labels
+from .domain.nodes import node_row
+from .domain.pools import Flavour, NodePool, pool_key, scale_target
+from .domain.upgrade import pool_upgrade_order
+from .kube.connect import parse_kubeconfig
+from .kube.drain import drain_node
+from .kube.nodes import in_bulk
+from .messages import (
+    AddNode,
+    ClusterRegistered,
+    Cordon,
+    CreatePool,
+    Drain,
+    LabelsSet,
+    NodeAdded,
+    NodeCordoned,
+    NodeDrained,
+    NodeDrainFailed,
+    NodeRemoved,
+    NodeUncordoned,
+    PoolCreated,
+    PoolScaled,
+    PoolUpgraded,
+    RegisterCluster,
+    RemoveNode,
+    ScalePool,
+    SetLabels,
+    SetTaints,
+    TaintsSet,
+    Uncordon,
+    UpgradePools,
+)
+from .operations import ClusterOps, RemoveResult
+from .runtime import envelope, guarded, ops_for, record
+from .state import CLUSTERS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, server_of
+
+log = logging.getLogger(__name__)
+
+
+def _node_subject(cluster: str, node: str) -> str:
+    return f"clusters/{cluster}/nodes/{node}"
+
+
+def _pool_subject(cluster: str, pool: str) -> str:
+    return f"clusters/{cluster}/nodepools/{pool}"
+
+
+# --- clusters -------------------------------------------------------------------------------------
+@app.handler(RegisterCluster, concurrency=2)
+@guarded("register-cluster")
+async def register_cluster(cmd: RegisterCluster, ctx: Context) -> None:
+    config = parse_kubeconfig(cmd.kubeconfig)
+    data = {
+        "cluster": cmd.cluster,
+        "tenant": cmd.tenant,
+        "kubeconfig": cmd.kubeconfig,
+        "node_cidr": cmd.node_cidr,
+        "simulated": cmd.simulated,
+        "server": server_of(config),
+    }
+    fact = envelope(
+        ClusterRegistered(cluster=cmd.cluster, tenant=cmd.tenant, server=data["server"]),
+        subject=f"clusters/{cmd.cluster}",
+        ctx=ctx,
+    )
+    await update(
+        app.store.collection(CLUSTERS),
+        cmd.cluster,
+        lambda _d: dict(data),
+        caused_by=ctx.envelope.id,
+        initial=data,
+        events_for=lambda _b, _a: [fact],
+    )
+    app.wake_relay()
+    log.info("cluster registered", extra={"cluster": cmd.cluster, "server": data["server"]})
+
+
+# --- pools ----------------------------------------------------------------------------------------
+@app.handler(CreatePool, concurrency=4, ack_wait=120)
+@guarded("create-pool")
+async def create_pool(cmd: CreatePool, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    pool = NodePool(**cmd.spec().model_dump(), cluster=cmd.cluster, tenant=cmd.tenant, version=cmd.version)
+    col = app.store.collection(POOLS)
+    existing = await col.get(pool.key)
+    if existing is None:
+        fact = PoolCreated(
+            cluster=pool.cluster,
+            tenant=pool.tenant,
+            pool=pool.name,
+            flavour=pool.flavour.name,
+            count=pool.count,
+            zone=pool.zone,
+            role=pool.role,
+        )
+        await col.create(
+            pool.key,
+            pool.model_dump(mode="json"),
+            caused_by=ctx.envelope.id,
+            events=[envelope(fact, subject=_pool_subject(pool.cluster, pool.name), ctx=ctx)],
+        )
+        app.wake_relay()
+    elif not existing.has_applied(ctx.envelope.id):
+        raise ValueError(f"name: node pool {pool.name} already exists in cluster {pool.cluster}")
+    added, _ = await ops.scale_to(pool)
+    await _record_nodes(ctx, pool, added=added, removed=[], kind="create-pool")
+
+
+@app.handler(ScalePool, concurrency=4, ack_wait=300)
+@guarded("scale-pool")
+async def scale_pool(cmd: ScalePool, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    pool, _ = await load_pool(app.store, cmd.cluster, cmd.pool)
+    result = scale_target(pool, replicas=cmd.replicas, delta=cmd.delta)
+    pool = await _set_count(pool, result.after, caused_by=ctx.envelope.id)
+    added, removed = await ops.scale_to(pool)
+    reason = "; ".join(r for r in (cmd.reason, result.reason) if r)
+    kept = [r for r in removed if not r.deleted]
+    if kept:
+        reason += "; kept " + ", ".join(f"{r.node} ({r.drain.summary()})" for r in kept)
+    scaled = PoolScaled(
+        cluster=pool.cluster,
+        tenant=pool.tenant,
+        pool=pool.name,
+        before=result.before,
+        after=result.after,
+        reason=reason,
+        added=added,
+        removed=[r.node for r in removed if r.deleted],
+    )
+    await _record_nodes(ctx, pool, added=added, removed=removed, kind="scale-pool", extra=[scaled])
+
+
+async def _set_count(pool: NodePool, count: int, *, caused_by: str | None) -> NodePool:
+    def mutate(data: dict[str, Any]) -> None:
+        data["count"] = count
+
+    rec = await update(app.store.collection(POOLS), pool.key, mutate, caused_by=caused_by)
+    return NodePool.model_validate(rec.data)
+
+
+async def _record_nodes(
+    ctx: Context,
+    pool: NodePool,
+    *,
+    added: list[str],
+    removed: list[RemoveResult],
+    kind: str,
+    extra: list[Any] | None = None,
+) -> None:
+    facts: list[Any] = [*(extra or [])]
+    facts += [NodeAdded(cluster=pool.cluster, tenant=pool.tenant, pool=pool.name, node=n) for n in added]
+    for r in removed:
+        if r.deleted:
+            facts.append(
+                NodeRemoved(
+                    cluster=pool.cluster,
+                    tenant=pool.tenant,
+                    pool=pool.name,
+                    node=r.node,
+                    reason=f"{kind}: {r.drain.summary()}",
+                )
+            )
+        else:
+            facts.append(
+                NodeDrainFailed(
+                    cluster=pool.cluster, tenant=pool.tenant, node=r.node, reason=r.drain.summary(), report=r.drain
+                )
+            )
+    envs = [envelope(f, subject=_pool_subject(pool.cluster, pool.name), ctx=ctx) for f in facts]
+    await record(
+        f"{kind}-{ctx.envelope.id}",
+        kind,
+        {"cluster": pool.cluster, "pool": pool.name, "added": added, "removed": [r.node for r in removed]},
+        envs,
+        caused_by=ctx.envelope.id,
+    )
+
+
+@app.handler(UpgradePools, concurrency=1, ack_wait=600)
+@guarded("upgrade-pools")
+async def upgrade_pools(cmd: UpgradePools, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    facts = []
+    for pool in pool_upgrade_order(await cluster_pools(app.store, cmd.cluster)):
+        if pool.version == cmd.version:
+            continue
+        beat = asyncio.create_task(_keep_alive(ctx))
+        try:
+            result = await ops.upgrade_pool(pool, version=cmd.version)
+        finally:
+            beat.cancel()
+        if not result.failed:
+
+            def mutate(data: dict[str, Any]) -> None:
+                data["version"] = cmd.version
+
+            await update(app.store.collection(POOLS), pool.key, mutate, caused_by=ctx.envelope.id)
+        facts.append(
+            envelope(
+                PoolUpgraded(
+                    cluster=pool.cluster,
+                    tenant=pool.tenant,
+                    pool=pool.name,
+                    version=cmd.version,
+                    replaced=[r.node for r in result.removed if r.deleted],
+                    added=result.added,
+                    failed=result.failed,
+                ),
+                subject=_pool_subject(pool.cluster, pool.name),
+                ctx=ctx,
+            )
+        )
+        if result.failed:
+            break  # a PDB or a stuck pod stopped this pool: later pools wait for a retry
+    await record(
+        f"upgrade-{ctx.envelope.id}",
+        "upgrade-pools",
+        {"cluster": cmd.cluster, "version": cmd.version},
+        facts,
+        caused_by=ctx.envelope.id,
+    )
+
+
+async def _keep_alive(ctx: Context) -> None:
+    while True:
+        await asyncio.sleep(10)
+        await ctx.in_progress()
+
+
+# --- nodes ----------------------------------------------------------------------------------------
+@app.handler(AddNode, concurrency=4, ack_wait=120)
+@guarded("add-node")
+async def add_node(cmd: AddNode, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    pool, _ = await load_pool(app.store, cmd.cluster, cmd.pool)
+    result = scale_target(pool, replicas=None, delta=cmd.count)
+    if result.clamped:
+        raise ValueError(f"count: adding {cmd.count} node(s) would exceed pool bounds ({result.reason})")
+    pool = await _set_count(pool, result.after, caused_by=ctx.envelope.id)
+    added, _ = await ops.scale_to(pool)
+    scaled = PoolScaled(
+        cluster=pool.cluster,
+        tenant=pool.tenant,
+        pool=pool.name,
+        before=result.before,
+        after=result.after,
+        reason="add-node",
+        added=added,
+    )
+    await _record_nodes(ctx, pool, added=added, removed=[], kind="add-node", extra=[scaled])
+
+
+async def _node_pool(ops: ClusterOps, node: str) -> NodePool | None:
+    raw = await ops.nodes.get(node)
+    if raw is None:
+        raise Unknown(f"node {node} not found in cluster {ops.cluster}")
+    name = (raw["metadata"].get("labels") or {}).get(POOL_LABEL)
+    if not name:
+        return None
+    try:
+        pool, _ = await load_pool(app.store, ops.cluster, name)
+        return pool
+    except Unknown:
+        return None
+
+
+@app.handler(RemoveNode, concurrency=4, ack_wait=600)
+@guarded("remove-node")
+async def remove_node(cmd: RemoveNode, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    pool = await _node_pool(ops, cmd.node)
+    beat = asyncio.create_task(_keep_alive(ctx))
+    try:
+        result = await ops.remove_node(
+            cmd.node, options=DrainOptions(timeout_seconds=cmd.timeout_seconds, force=cmd.force), force=cmd.force
+        )
+    finally:
+        beat.cancel()
+    if pool is None:
+        pool = NodePool(name="unpooled", cluster=cmd.cluster, tenant=cmd.tenant, flavour=Flavour(cpu=1, memory_gib=1))
+    elif result.deleted:
+        pool = await _set_count(pool, max(0, pool.count - 1), caused_by=ctx.envelope.id)
+    await _record_nodes(ctx, pool, added=[], removed=[result], kind="remove-node")
+
+
+@app.handler(Cordon, concurrency=8)
+@guarded("cordon")
+async def cordon(cmd: Cordon, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    await _exists(ops, cmd.node)
+    await ops.nodes.set_unschedulable(cmd.node, True)
+    fact = NodeCordoned(cluster=cmd.cluster, tenant=cmd.tenant, node=cmd.node)
+    await record(
+        f"cordon-{ctx.envelope.id}",
+        "cordon",
+        {"cluster": cmd.cluster, "node": cmd.node},
+        [envelope(fact, subject=_node_subject(cmd.cluster, cmd.node), ctx=ctx)],
+        caused_by=ctx.envelope.id,
+    )
+
+
+@app.handler(Uncordon, concurrency=8)
+@guarded("uncordon")
+async def uncordon(cmd: Uncordon, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    await _exists(ops, cmd.node)
+    await ops.nodes.set_unschedulable(cmd.node, False)
+    fact = NodeUncordoned(cluster=cmd.cluster, tenant=cmd.tenant, node=cmd.node)
+    await record(
+        f"uncordon-{ctx.envelope.id}",
+        "uncordon",
+        {"cluster": cmd.cluster, "node": cmd.node},
+        [envelope(fact, subject=_node_subject(cmd.cluster, cmd.node), ctx=ctx)],
+        caused_by=ctx.envelope.id,
+    )
+
+
+async def _exists(ops: ClusterOps, node: str) -> None:
+    if await ops.nodes.get(node) is None:
+        raise Unknown(f"node {node} not found in cluster {ops.cluster}")
+
+
+@app.handler(Drain, concurrency=4, ack_wait=600)
+@guarded("drain")
+async def drain(cmd: Drain, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    await _exists(ops, cmd.node)
+    beat = asyncio.create_task(_keep_alive(ctx))
+    try:
+        report = await drain_node(ops.api, cmd.node, cmd.options())
+    finally:
+        beat.cancel()
+    fact: Any
+    if report.outcome == "drained":
+        fact = NodeDrained(cluster=cmd.cluster, tenant=cmd.tenant, node=cmd.node, report=report)
+    else:
+        fact = NodeDrainFailed(
+            cluster=cmd.cluster, tenant=cmd.tenant, node=cmd.node, reason=report.summary(), report=report
+        )
+    await record(
+        f"drain-{ctx.envelope.id}",
+        "drain",
+        {"cluster": cmd.cluster, "node": cmd.node, "report": report.model_dump(mode="json")},
+        [envelope(fact, subject=_node_subject(cmd.cluster, cmd.node), ctx=ctx)],
+        caused_by=ctx.envelope.id,
+    )
+
+
+@app.handler(SetLabels, concurrency=4)
+@guarded("set-labels")
+async def set_labels(cmd: SetLabels, ctx: Context) -> None:
+    check_labels(cmd.set, field="set")
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    errors = await in_bulk(cmd.nodes, lambda n: ops.nodes.patch_labels(n, set_labels=cmd.set, remove=cmd.remove))
+    if len(errors) == len(cmd.nodes):
+        raise ValueError("; ".join(f"{n}: {e}" for n, e in sorted(errors.items())))
+    fact = LabelsSet(
+        cluster=cmd.cluster, tenant=cmd.tenant, nodes=cmd.nodes, set=cmd.set, remove=cmd.remove, errors=errors
+    )
+    await record(
+        f"labels-{ctx.envelope.id}",
+        "set-labels",
+        {"cluster": cmd.cluster, "errors": errors},
+        [envelope(fact, subject=f"clusters/{cmd.cluster}/nodes", ctx=ctx)],
+        caused_by=ctx.envelope.id,
+    )
+
+
+@app.handler(SetTaints, concurrency=4)
+@guarded("set-taints")
+async def set_taints(cmd: SetTaints, ctx: Context) -> None:
+    ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
+    errors = await in_bulk(cmd.nodes, lambda n: ops.nodes.patch_taints(n, add=cmd.add, remove_keys=cmd.remove))
+    if len(errors) == len(cmd.nodes):
+        raise ValueError("; ".join(f"{n}: {e}" for n, e in sorted(errors.items())))
+    fact = TaintsSet(
+        cluster=cmd.cluster, tenant=cmd.tenant, nodes=cmd.nodes, add=cmd.add, remove=cmd.remove, errors=errors
+    )
+    await record(
+        f"taints-{ctx.envelope.id}",
+        "set-taints",
+        {"cluster": cmd.cluster, "errors": errors},
+        [envelope(fact, subject=f"clusters/{cmd.cluster}/nodes", ctx=ctx)],
+        caused_by=ctx.envelope.id,
+    )
+
+
+# --- queries --------------------------------------------------------------------------------------
+def _arg(req: dict[str, Any], name: str) -> str:
+    value = req.get(name)
+    if not isinstance(value, str) or not value:
+        raise QueryError(400, f"{name}: required")
+    return value
+
+
+async def _ops_or_404(req: dict[str, Any]) -> ClusterOps:
+    try:
+        return await ops_for(app.store, _arg(req, "cluster"), tenant=req.get("tenant") or None)
+    except Unknown as exc:
+        raise QueryError(404, str(exc)) from None
+
+
+@app.query("list-pools")
+async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
+    cluster = _arg(req, "cluster")
+    try:
+        await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
+    except Unknown as exc:
+        raise QueryError(404, str(exc)) from None
+    return {"items": [p.model_dump(mode="json") for p in await cluster_pools(app.store, cluster)]}
+
+
+@app.query("get-pool")
+async def get_pool(req: dict[str, Any]) -> dict[str, Any]:
+    cluster, name = _arg(req, "cluster"), _arg(req, "pool")
+    rec = await app.store.collection(POOLS).get(pool_key(cluster, name))
+    if rec is None or (req.get("tenant") and rec.data["tenant"] != req["tenant"]):
+        raise QueryError(404, f"node pool {name} not found in cluster {cluster}")
+    return dict(rec.data)
+
+
+@app.query("list-nodes")
+async def list_nodes(req: dict[str, Any]) -> dict[str, Any]:
+    ops = await _ops_or_404(req)
+    rows = await ops.rows(pool=str(req.get("pool") or ""))
+    if status := req.get("status"):
+        rows = [r for r in rows if r.status == status]
+    return {"items": [{**r.model_dump(mode="json"), "display_status": r.display_status} for r in rows]}
+
+
+@app.query("get-node")
+async def get_node(req: dict[str, Any]) -> dict[str, Any]:
+    ops = await _ops_or_404(req)
+    name = _arg(req, "node")
+    raw = await ops.nodes.get(name)
+    if raw is None:
+        raise QueryError(404, f"node {name} not found in cluster {ops.cluster}")
+    row = node_row(raw)
+    return {
+        **row.model_dump(mode="json"),
+        "display_status": row.display_status,
+        "conditions": raw.get("status", {}).get("conditions") or [],
+    }
