@@ -324,3 +324,34 @@ def test_scheduler_claims_cron_and_reconcile_when_due() -> None:
     marks["cron_at"] = (t0 + timedelta(minutes=9)).isoformat()
     assert due(spec, marks, t0 + timedelta(minutes=10))[0] == "reconcile"  # type: ignore[index]
     assert due(spec.model_copy(update={"enabled": False}), marks, t0 + timedelta(hours=1)) is None
+
+
+async def test_delete_replication_only_when_opted_in_and_dry_run_first(
+    service: None, registry_a: Registry, registry_b: Registry, images_a: Images
+) -> None:
+    tenant = "t-delete"
+    await images_a.image("apps/web", "1.0")
+    async with RegistryClient(endpoint(registry_b)) as b:
+        extra = Images(b)
+        await extra.image("apps/web", "old")
+        shared = await extra.image("apps/web", "keep-me")
+        await b.put_manifest("apps/web", "alias-of-keep", shared)  # same manifest as a tag that stays
+    filters = [Filter(on="tag", pattern="keep-me", decision="exclude")]
+    await setup_pair(tenant, registry_a, registry_b, delete=True, filters=filters, dry_run=True)
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-del-1"), tenant)
+    dry = await eventually(lambda: finished(tenant, "ex-del-1"))
+    got = {(t["tag"], t["action"], t["status"]) for t in dry["tasks"]}
+    assert got == {
+        ("1.0", "copy", "would-copy"),
+        ("old", "delete", "would-delete"),
+        ("alias-of-keep", "delete", "skipped"),
+    }
+    await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-del-2", dry_run=False), tenant)
+    real = await eventually(lambda: finished(tenant, "ex-del-2"))
+    assert {(t["tag"], t["status"]) for t in real["tasks"]} == {
+        ("1.0", "copied"),
+        ("old", "deleted"),
+        ("alias-of-keep", "skipped"),
+    }
+    async with RegistryClient(endpoint(registry_b)) as b:
+        assert sorted(await b.list_tags("apps/web")) == ["1.0", "alias-of-keep", "keep-me"]

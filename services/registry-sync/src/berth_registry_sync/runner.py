@@ -65,6 +65,7 @@ class Runner:
         self.attrs, self.heartbeat, self.on_tasks, self.wake = attrs, heartbeat, on_tasks, wake
         self.flush_every = flush_every
         self._done: list[Task] = []
+        self._kept: dict[str, set[str]] = {}
         self._last_flush = time.monotonic()
         self._lock = asyncio.Lock()
 
@@ -166,7 +167,9 @@ class Runner:
                     await self._write()
 
         pending = [t for t in self.execution.tasks if t.status == "pending"]
-        await asyncio.gather(*(one(t) for t in pending))
+        # copies first: a delete must see which manifests the kept tags point at once they are in place
+        await asyncio.gather(*(one(t) for t in pending if t.action == "copy"))
+        await asyncio.gather(*(one(t) for t in pending if t.action == "delete"))
 
     async def _delete(self, dst: RegistryClient, task: Task) -> None:
         began = time.monotonic()
@@ -175,6 +178,10 @@ class Runner:
             task.digest = head.digest if head else None
             if head is None:
                 task.status = "skipped"
+            elif head.digest in await self._kept_digests(dst, task.destination):
+                # distribution deletes manifests, not tags: deleting would take the kept tags with it
+                task.status = "skipped"
+                task.error = "shares its manifest with a tag that is kept; not deleted"
             elif self.execution.dry_run:
                 task.status = "would-delete"
             else:
@@ -183,6 +190,15 @@ class Runner:
         except RegistryError as e:
             task.status, task.error = "failed", str(e)
         task.duration = round(time.monotonic() - began, 4)
+
+    async def _kept_digests(self, dst: RegistryClient, repo: str) -> set[str]:
+        cached = self._kept.get(repo)
+        if cached is None:
+            doomed = {t.tag for t in self.execution.tasks if t.action == "delete" and t.destination == repo}
+            tags = [t for t in await dst.list_tags(repo) if t not in doomed]
+            heads = await asyncio.gather(*(dst.head_manifest(repo, t) for t in tags))
+            cached = self._kept[repo] = {h.digest for h in heads if h is not None}
+        return cached
 
     async def _write(self, *, started: bool = False, final: bool = False, seconds: float = 0.0) -> None:
         async with self._lock:
