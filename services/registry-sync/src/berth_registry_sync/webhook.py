@@ -22,7 +22,7 @@ def problem(status: int, title: str, detail: str) -> web.Response:
 
 
 def webhook_routes(bus: Bus, *, path: str = "/hooks/registry") -> list[web.RouteDef]:
-    """Routes for registry notifications: ``POST {path}?tenant=<t>[&registry=<name>]``.
+    """Routes for registry notifications: ``POST {path}[?tenant=<t>][&registry=<name>]`` (tenant ``system``).
 
     Without ``registry`` the sending registry is found by the host in each event's target URL.
     """
@@ -35,9 +35,9 @@ def webhook_routes(bus: Bus, *, path: str = "/hooks/registry") -> list[web.Route
                 "Unsupported Media Type",
                 f"Content-Type: expected one of {', '.join(sorted(ACCEPTED_TYPES))}, got {ctype!r}",
             )
-        tenant = request.query.get("tenant", "")
+        tenant = request.query.get("tenant", "system")  # the gateway's default tenant for hooks
         if not _NAME.match(tenant):
-            return problem(400, "Bad Request", "tenant: query parameter required (a DNS label)")
+            return problem(400, "Bad Request", "tenant: must be a tenant name (a DNS label)")
         reg = request.query.get("registry")
         if reg is not None and not _NAME.match(reg):
             return problem(400, "Bad Request", "registry: must be a registry name (a DNS label)")
