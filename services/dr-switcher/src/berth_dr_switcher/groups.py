@@ -38,10 +38,13 @@ async def change(
     fn: Callable[[DrGroup], None],
     *,
     cause: Envelope | None,
+    idempotent: bool = True,
     wake: Callable[[], None] = lambda: None,
 ) -> Outcome:
     """Apply ``fn`` to the stored group; its events become facts in the same write.
-    A ``SwitchRefused`` raised by ``fn`` is stored too (the refusal is a fact)."""
+    A ``SwitchRefused`` raised by ``fn`` is stored too (the refusal is a fact).
+    ``idempotent``: record the cause's id so a redelivery changes nothing (off for the
+    second write a command makes, the outcome of its switch)."""
     holder: dict[str, Any] = {}
 
     def mutate(data: dict[str, Any]) -> None:
@@ -61,7 +64,7 @@ async def change(
         store.collection(state.GROUPS),
         state.key(tenant, name),
         mutate,
-        caused_by=cause.id if cause is not None else None,
+        caused_by=cause.id if cause is not None and idempotent else None,
         events_for=events_for,
     )
     if "group" not in holder:  # already applied (redelivery): nothing ran
@@ -117,6 +120,7 @@ async def execute(
         name,
         lambda g: _complete(g, pending.id, ok=ok, detail=detail, now=now),
         cause=cause,
+        idempotent=False,
         wake=wake,
     )
 
