@@ -194,3 +194,13 @@ def test_www_authenticate_parsing() -> None:
     assert [(x.scheme, x.realm) for x in two] == [("basic", 'x "y"'), ("bearer", "https://t")]
     with pytest.raises(ValueError, match="unterminated"):
         parse_challenges('Bearer realm="oops')
+
+
+def test_one_bandwidth_bucket_per_policy() -> None:
+    from berth_registry_sync.runner import policy_bucket
+
+    capped = policy(bandwidth_kbps=512)
+    first = policy_bucket(capped)
+    assert first is not None and first is policy_bucket(capped) and first.rate == 512 * 1024
+    assert policy_bucket(capped.model_copy(update={"bandwidth_kbps": 1024})) is not first
+    assert policy_bucket(policy()) is None

@@ -39,6 +39,21 @@ def client_for(spec: RegistrySpec, **kwargs: object) -> RegistryClient:
     return RegistryClient(endpoint, **kwargs)  # type: ignore[arg-type]
 
 
+_BUCKETS: dict[tuple[str, str], TokenBucket] = {}
+
+
+def policy_bucket(policy: PolicySpec) -> TokenBucket | None:
+    """One bucket per policy in this process, so concurrent executions of a policy share its cap too."""
+    rate = policy.bandwidth_bytes
+    if rate is None:
+        _BUCKETS.pop((policy.tenant, policy.name), None)
+        return None
+    bucket = _BUCKETS.get((policy.tenant, policy.name))
+    if bucket is None or bucket.rate != rate:
+        bucket = _BUCKETS[(policy.tenant, policy.name)] = TokenBucket(rate)
+    return bucket
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -140,7 +155,7 @@ class Runner:
 
     async def _copy_all(self, src: RegistryClient, dst: RegistryClient) -> None:
         p = self.policy
-        bucket = TokenBucket(p.bandwidth_bytes) if p.bandwidth_bytes else None
+        bucket = policy_bucket(p)
         copier = Copier(
             src,
             dst,
