@@ -1,7 +1,8 @@
-"""Entry point: `berth-release-orchestrator` (settings from BERTH_* variables)."""
+"""Entry point: `berth-release-orchestrator` (settings from BERTH_* and BERTH_RO_* variables)."""
 
 from __future__ import annotations
 
+from . import handlers, queries  # noqa: F401  (declare handlers, queries and the runner on the app)
 from .app import app
 
 
