@@ -1,70 +1,35 @@
 """STUB services for the gateway tests.
 
-cluster-manager and release-orchestrator have no messages/queries in the repository
-yet, so these stand-ins answer on the real bus
-(real NATS, real JetStream) under the services' names with a test-only message
-registry. They deliberately IGNORE the tenant in queries and return every tenant's
-items, so the isolation tests prove the gateway itself never leaks another tenant's data.
-Replace each with the real service (`app.start(settings, store=...)`) once it lands.
+cluster-manager (messages only, no handlers or queries yet) and release-orchestrator (nothing
+yet) are stood in for by these, answering on the real bus (real NATS, real JetStream) under
+the services' names and speaking cluster-manager's real message models. Their queries
+deliberately IGNORE the tenant and return every tenant's items, so the isolation tests prove
+the gateway itself never leaks another tenant's data. Replace each with the real service
+(`app.start(settings, store=...)`) once its handlers land.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import berth_cluster_manager.messages as cm_msgs
+import berth_monitor_alert.messages
+import berth_registry_sync.messages  # noqa: F401  (registers the real commands)
 from berth_common.bus import Bus, Context, QueryError
 from berth_common.events import Registry
-from berth_common.events.registry import MessageSpec
-from pydantic import BaseModel, ConfigDict
+from berth_common.events import registry as real_registry
 
-
-class _Cmd(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    tenant: str
-    requested_by: str = ""
-
-
-class CreateCluster(_Cmd):
-    name: str
-    version: str
-    provider: str = "local"
-    network: dict[str, Any] = {}
-
-
-class DeleteCluster(_Cmd):
-    cluster: str
-
-
-class UpgradeCluster(_Cmd):
-    cluster: str
-    version: str
-
-
-class ClusterFact(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    cluster: str
+_ = berth_monitor_alert.messages
 
 
 def stub_registry() -> Registry:
-    """The real message registry (every service's messages module) plus the stubs' types."""
-    import berth_monitor_alert.messages  # noqa: F401
-    import berth_registry_sync.messages  # noqa: F401
-    from berth_common.events import registry as real
+    """The real message registry: every service's messages module that imports."""
+    from berth_gateway.backend import load_messages
 
+    load_messages()
     reg = Registry()
-    for spec in real:
+    for spec in real_registry:
         reg.register(spec)
-    for type_, subject, model in [
-        ("berth.cmd.cluster-manager.create.v1", "berth.cmd.cluster-manager.create", CreateCluster),
-        ("berth.cmd.cluster-manager.delete.v1", "berth.cmd.cluster-manager.delete", DeleteCluster),
-        ("berth.cmd.cluster-manager.upgrade.v1", "berth.cmd.cluster-manager.upgrade", UpgradeCluster),
-    ]:
-        if type_ not in reg:
-            reg.register(MessageSpec(type_, "command", subject, model, ""))
-    for name in ("requested", "step", "running", "failed", "deleted", "upgraded"):
-        model = type(f"Cluster_{name.title()}", (ClusterFact,), {})
-        if f"berth.cluster.{name}.v1" not in reg:
-            reg.register(MessageSpec(f"berth.cluster.{name}.v1", "event", f"berth.evt.cluster.{name}", model, ""))
     return reg
 
 
@@ -76,7 +41,7 @@ def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
 
 
 class StubWorld:
-    """Data of two tenants (acme, globex) across the stubbed services."""
+    """Data of two tenants (acme, globex) in the stubbed services."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -84,16 +49,10 @@ class StubWorld:
             {"name": "acme-prod", "tenant": "acme", "status": "Running", "version": "v1.31.0"},
             {"name": "globex-prod", "tenant": "globex", "status": "Running", "version": "v1.31.0"},
         ]
-        self.fail_next_create = False
         self.buses: list[Bus] = []
 
-    def collection(self, tenant_items: dict[str, list[str]], key: str) -> list[dict[str, Any]]:
-        return [{key: n, "tenant": t} for t, names in tenant_items.items() for n in names]
-
     def build(self) -> list[Bus]:
-        reg = self.registry
-        cm = Bus(service="cluster-manager", registry=reg)
-        fact = {n: reg.spec_for_type(f"berth.cluster.{n}.v1").model for n in ("requested", "step", "running")}
+        cm = Bus(service="cluster-manager", registry=self.registry)
 
         @cm.query("list-clusters")
         async def list_clusters(req: dict[str, Any]) -> dict[str, Any]:
@@ -103,27 +62,32 @@ class StubWorld:
         async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
             return _find(self.clusters, "name", req["cluster"])
 
-        @cm.handler(CreateCluster, name="stub-create", max_deliver=1)
-        async def create(cmd: CreateCluster, ctx: Context) -> None:
-            if any(c["name"] == cmd.name for c in self.clusters):
+        @cm.handler(cm_msgs.CreateCluster, name="stub-create", max_deliver=1)
+        async def create(cmd: cm_msgs.CreateCluster, ctx: Context) -> None:
+            spec = cmd.spec
+            name = str(spec["name"])
+            if any(c["name"] == name for c in self.clusters):
                 return
             item = {
-                "name": cmd.name,
-                "tenant": cmd.tenant,
+                "name": name,
+                "tenant": ctx.envelope.tenant,
                 "status": "Creating",
-                "version": cmd.version,
-                "network": cmd.network,
+                "version": spec.get("version", "v1.31.0"),
+                "provider": spec.get("provider", "hosted"),
+                "network": {k: spec.get(k) for k in ("network_model", "pod_cidr", "service_cidr", "vpc_cidr")},
             }
             self.clusters.append(item)
-            attrs = ctx.caused(subject=f"clusters/{cmd.name}")
+            attrs = ctx.caused(subject=f"clusters/{name}")
             tenant = attrs.pop("tenant")
-            await cm.emit(fact["requested"](cluster=cmd.name), tenant=tenant, **attrs)
-            await cm.emit(fact["step"](cluster=cmd.name, step="control-plane", result="ok"), tenant=tenant, **attrs)
+            common = {"cluster": name, "version": item["version"], "provider": item["provider"]}
+            await cm.emit(cm_msgs.ClusterRequested(**common, spec=spec), tenant=tenant, **attrs)
+            step = cm_msgs.ClusterStep(cluster=name, operation="create", step="control-plane", result="succeeded")
+            await cm.emit(step, tenant=tenant, **attrs)
             item["status"] = "Running"
-            await cm.emit(fact["running"](cluster=cmd.name), tenant=tenant, **attrs)
+            await cm.emit(cm_msgs.ClusterRunning(**common), tenant=tenant, **attrs)
 
-        ro = Bus(service="release-orchestrator", registry=reg)
-        releases = self.collection({"acme": ["acme-web"], "globex": ["globex-web"]}, "name")
+        ro = Bus(service="release-orchestrator", registry=self.registry)
+        releases = [{"name": "acme-web", "tenant": "acme"}, {"name": "globex-web", "tenant": "globex"}]
 
         @ro.query("list-releases")
         async def list_releases(req: dict[str, Any]) -> dict[str, Any]:

@@ -14,16 +14,16 @@ async def test_openapi_is_3_1_and_generated_from_models(stack: Stack) -> None:
     assert doc["openapi"] == "3.1.0"
     create = doc["paths"]["/api/v1/clusters"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClusterCreate")
-    assert "pod_cidr" in doc["components"]["schemas"]["ClusterNetwork"]["properties"]
+    assert "pod_cidr" in doc["components"]["schemas"]["ClusterCreate"]["properties"]
     assert "/api/v1/clusters/{cluster}:upgrade" in doc["paths"]
 
 
 async def test_invalid_cidr_names_the_field(stack: Stack) -> None:
     status, body = await stack.call(
-        "POST", "/api/v1/clusters?tenant=acme", json={"name": "c1", "network": {"pod_cidr": "172.16.0.0/33"}}
+        "POST", "/api/v1/clusters?tenant=acme", json={"name": "c1", "pod_cidr": "172.16.0.0/33"}
     )
     assert status == 422, body
-    assert body["errors"][0]["field"] == "network.pod_cidr"
+    assert body["errors"][0]["field"] == "pod_cidr"
     assert "CIDR" in body["errors"][0]["message"]
 
 
@@ -31,11 +31,12 @@ async def test_overlapping_cidrs_are_rejected(stack: Stack) -> None:
     status, body = await stack.call(
         "POST",
         "/api/v1/clusters?tenant=acme",
-        json={"name": "c1", "network": {"pod_cidr": "10.0.0.0/16", "service_cidr": "10.0.0.0/20"}},
+        json={"name": "c1", "pod_cidr": "10.0.0.0/16", "service_cidr": "10.0.0.0/20", "subnet_cidr": "10.1.0.0/24"},
     )
     assert status == 422
-    assert body["errors"][0]["field"] == "network"
-    assert "overlaps" in body["errors"][0]["message"]
+    fields = {e["field"]: e["message"] for e in body["errors"]}
+    assert "overlaps service_cidr" in fields["pod_cidr"]
+    assert "not inside the VPC" in fields["subnet_cidr"]
 
 
 async def test_errors_are_problem_json(stack: Stack) -> None:
@@ -57,13 +58,13 @@ async def test_errors_are_problem_json(stack: Stack) -> None:
 
 
 async def test_missing_op_is_503_not_a_fake_success(stack: Stack) -> None:
-    # dr-switcher has no stub and no queries yet.
+    # cluster-manager (the stub here, the real one too) has no list-addons query
+    status, body = await stack.call("GET", "/api/v1/clusters/acme-prod/addons?tenant=acme")
+    assert status == 503
+    assert body["detail"] == "service cluster-manager does not offer op list-addons yet"
+    # dr-switcher is not running in this test
     status, body = await stack.call("GET", "/api/v1/dr-groups?tenant=acme")
-    assert status == 503
-    assert body["detail"] == "service dr-switcher does not offer op list-groups yet"
-    status, body = await stack.call("POST", "/api/v1/dr-groups/g1:switchover?tenant=acme", json={})
-    assert status == 503
-    assert "does not offer op switchover" in body["detail"]
+    assert status == 503 and "dr-switcher does not offer op list-groups" in body["detail"]
 
 
 async def test_pagination_with_opaque_cursor(stack: Stack) -> None:

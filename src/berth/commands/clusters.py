@@ -16,20 +16,22 @@ COLUMNS = ["name", "status", "version", "provider", "tenant"]
 
 @command
 def create(args: argparse.Namespace, client: Client) -> int:
-    network: dict[str, Any] = {}
-    for key in ("pod_cidr", "service_cidr", "network_model", "proxy_mode"):
+    body: dict[str, Any] = {"name": args.name, "provider": args.provider, "flavour": args.flavour}
+    for key in (
+        "version",
+        "pod_cidr",
+        "service_cidr",
+        "vpc_cidr",
+        "subnet_cidr",
+        "network_model",
+        "kube_proxy_mode",
+        "description",
+    ):
         value = getattr(args, key)
         if value:
-            network["model" if key == "network_model" else key] = value
-    body: dict[str, Any] = {"name": args.name, "provider": args.provider}
-    if args.version:
-        body["version"] = args.version
+            body[key] = value
     if args.ha:
-        body["high_availability"] = True
-    if args.description:
-        body["description"] = args.description
-    if network:
-        body["network"] = network
+        body["ha"] = True
     reply = client.request("POST", "/api/v1/clusters", body, idempotent=True)
     return accepted(args, client, reply, f"create {args.name}")
 
@@ -76,12 +78,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = cluster.add_parser("create", help="create a cluster and wait until it runs")
     p.add_argument("name")
     p.add_argument("--version")
-    p.add_argument("--provider", choices=["local", "hosted"], default="local")
+    p.add_argument("--provider", choices=["local", "hosted"], default="hosted")
+    p.add_argument("--flavour", type=int, choices=[50, 200, 1000], default=50, help="management scale (nodes)")
     p.add_argument("--ha", action="store_true", help="highly available control plane")
-    p.add_argument("--pod-cidr", dest="pod_cidr")
+    p.add_argument("--pod-cidr", dest="pod_cidr", help="container CIDR (default: chosen automatically)")
     p.add_argument("--service-cidr", dest="service_cidr")
-    p.add_argument("--network-model", dest="network_model", choices=["tunnel", "vpc"])
-    p.add_argument("--proxy-mode", dest="proxy_mode", choices=["iptables", "ipvs"])
+    p.add_argument("--vpc-cidr", dest="vpc_cidr")
+    p.add_argument("--subnet-cidr", dest="subnet_cidr")
+    p.add_argument("--network-model", dest="network_model", choices=["overlay", "vpc"])
+    p.add_argument("--kube-proxy-mode", dest="kube_proxy_mode", choices=["iptables", "ipvs"])
     p.add_argument("--description")
     api_options(p)
     wait_options(p)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .backend import BusBackend
+from .backend import BusBackend, load_messages
 from .context import GATEWAY_KEY, Gateway, authenticate, problems_and_audit
 from .local import add_local_routes
 from .openapi import build_openapi
@@ -31,6 +31,7 @@ def build_app(gateway: Gateway, *, track_operations: bool = True) -> web.Applica
         middlewares=[problems_and_audit, authenticate], client_max_size=gateway.settings.max_body_bytes
     )
     app[GATEWAY_KEY] = gateway
+    load_messages()
     document = build_openapi()
 
     async def openapi(_: web.Request) -> web.Response:

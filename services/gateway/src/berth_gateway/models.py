@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 Name = Annotated[
@@ -20,30 +20,51 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _cidr(value: str, field: str) -> str:
+def _cidr(value: str, field: str, *, prefixes: tuple[int, int] = (8, 24)) -> str:
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
     if not isinstance(net, ipaddress.IPv4Network) or not net.is_private:
         raise ValueError(f"{field} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
-    if not 8 <= net.prefixlen <= 24:
-        raise ValueError(f"{field} prefix length must be between /8 and /24, got /{net.prefixlen}")
+    low, high = prefixes
+    if not low <= net.prefixlen <= high:
+        raise ValueError(f"{field} prefix length must be between /{low} and /{high}, got /{net.prefixlen}")
     return str(net)
 
 
-class ClusterNetwork(Body):
-    model: Literal["tunnel", "vpc"] = Field(default="tunnel", description="container tunnel network or VPC network")
-    vpc: str = Field(default="", max_length=63)
-    subnet: str = Field(default="", max_length=63)
-    pod_cidr: str = Field(default="172.16.0.0/16", description="container CIDR; cannot change after creation")
-    service_cidr: str = Field(default="10.247.0.0/16")
-    proxy_mode: Literal["iptables", "ipvs"] = "ipvs"
+class ClusterCreate(Body):
+    """The creation form of the console (cluster-manager's ClusterSpec): service selection, network,
+    advanced settings. Structure and network rules are checked here; cluster-manager checks the rest."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN, description="DNS label, at most 40 characters")
+    version: str = Field(default="v1.31.0", pattern=r"^v\d+\.\d+\.\d+$")
+    provider: Literal["local", "hosted"] = "hosted"
+    region: str = Field(default="", max_length=63)
+    billing_mode: Literal["pay-per-use", "yearly-monthly"] = "pay-per-use"
+    flavour: Literal[50, 200, 1000] = Field(default=50, description="management scale in nodes")
+    ha: bool = Field(default=False, description="3 control-plane replicas; cannot change later")
+    multi_az: bool = False
+    network_model: Literal["overlay", "vpc"] = Field(default="overlay", description="container tunnel or VPC network")
+    vpc_cidr: str = "192.168.0.0/16"
+    subnet_cidr: str = "192.168.1.0/24"
+    pod_cidr: str | None = Field(default=None, description="container CIDR; empty: chosen automatically")
+    max_pods_per_node: int = Field(default=110, ge=16, le=256)
+    service_cidr: str = "10.247.0.0/16"
+    kube_proxy_mode: Literal["iptables", "ipvs"] = "iptables"
+    rbac: bool = True
+    x509_auth: bool = True
+    description: str = Field(default="", max_length=60)
+
+    @field_validator("vpc_cidr", "subnet_cidr")
+    @classmethod
+    def _net(cls, v: str, info: ValidationInfo) -> str:
+        return _cidr(v, str(info.field_name), prefixes=(8, 28))
 
     @field_validator("pod_cidr")
     @classmethod
-    def _pod(cls, v: str) -> str:
-        return _cidr(v, "pod_cidr")
+    def _pod(cls, v: str | None) -> str | None:
+        return _cidr(v, "pod_cidr") if v else None
 
     @field_validator("service_cidr")
     @classmethod
@@ -51,59 +72,65 @@ class ClusterNetwork(Body):
         return _cidr(v, "service_cidr")
 
     @model_validator(mode="after")
-    def _disjoint(self) -> ClusterNetwork:
-        if ipaddress.ip_network(self.pod_cidr).overlaps(ipaddress.ip_network(self.service_cidr)):
-            raise ValueError(f"service_cidr {self.service_cidr} overlaps pod_cidr {self.pod_cidr}")
+    def _networks(self) -> ClusterCreate:
+        errors: list[tuple[str, str]] = []
+        vpc, subnet = ipaddress.ip_network(self.vpc_cidr), ipaddress.ip_network(self.subnet_cidr)
+        svc = ipaddress.ip_network(self.service_cidr)
+        if not subnet.subnet_of(vpc):  # type: ignore[arg-type]
+            errors.append(("subnet_cidr", f"{subnet} is not inside the VPC {vpc}"))
+        if svc.overlaps(vpc):
+            errors.append(("service_cidr", f"service_cidr {svc} overlaps the VPC {vpc}"))
+        if self.pod_cidr:
+            pod = ipaddress.ip_network(self.pod_cidr)
+            if pod.overlaps(svc):
+                errors.append(("pod_cidr", f"pod_cidr {pod} overlaps service_cidr {svc}"))
+            if pod.overlaps(vpc):
+                errors.append(("pod_cidr", f"pod_cidr {pod} overlaps the VPC {vpc}"))
+        if self.multi_az and not self.ha:
+            errors.append(("multi_az", "a multi-AZ control plane needs ha=true"))
+        if errors:
+            raise FieldErrors(errors)
         return self
 
 
-class ClusterCreate(Body):
-    """The creation form of the console (service selection, network, advanced settings)."""
+class FieldErrors(ValueError):
+    """Cross-field errors that still name their fields (see problems.field_errors)."""
 
-    name: Name
-    version: str = Field(default=K8S_VERSIONS[-1], pattern=r"^v\d+\.\d+\.\d+$")
-    provider: Literal["local", "hosted"] = "local"
-    region: str = Field(default="local", max_length=63)
-    scale: Literal[50, 200, 1000] = Field(default=50, description="management scale in nodes")
-    high_availability: bool = False
-    network: ClusterNetwork = Field(default_factory=ClusterNetwork)
-    rbac: bool = True
-    description: str = Field(default="", max_length=60)
-    multi_az: bool = False
-    labels: dict[str, str] = Field(default_factory=dict, max_length=64)
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
+        self.errors = errors
 
 
 class ClusterUpgrade(Body):
     version: str = Field(pattern=r"^v\d+\.\d+\.\d+$")
 
 
-class NamespaceCreate(Body):
-    name: Name
-    description: str = Field(default="", max_length=255)
-    network_isolation: bool = False
-    node_affinity: dict[str, str] = Field(default_factory=dict)
-
-
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$", max_length=32)]
 
 
+class NamespaceCreate(Body):
+    name: Name
+    description: str = Field(default="", max_length=255)
+    quota: dict[str, Quantity] = Field(default_factory=dict, max_length=32, description="e.g. requests.cpu: '4'")
+    isolated: bool = Field(default=False, description="network isolation (NetworkPolicy)")
+    node_selector: dict[str, str] = Field(default_factory=dict, max_length=32, description="node affinity")
+
+
 class QuotaSet(Body):
-    hard: dict[str, Quantity] = Field(description="resource name → quantity, e.g. requests.cpu: '4'", max_length=32)
+    quota: dict[str, Quantity] = Field(description="resource name → quantity, e.g. requests.cpu: '4'", max_length=32)
+    limits: dict[str, Quantity] | None = Field(default=None, max_length=32)
+    isolated: bool | None = None
+    node_selector: dict[str, str] | None = Field(default=None, max_length=32)
 
 
 class NodePoolCreate(Body):
     name: Name
-    flavor: str = Field(default="2c4g", max_length=32)
-    size: int = Field(default=1, ge=0, le=1000)
-    min_size: int = Field(default=0, ge=0, le=1000)
-    max_size: int = Field(default=10, ge=0, le=1000)
+    flavour: str = Field(max_length=32, description="node flavour, e.g. 2c4g")
+    count: int = Field(default=1, ge=0, le=1000)
+    zone: str = Field(default="zone-a", max_length=63)
     labels: dict[str, str] = Field(default_factory=dict, max_length=64)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> NodePoolCreate:
-        if not self.min_size <= self.size <= self.max_size:
-            raise ValueError(f"size {self.size} must lie between min_size {self.min_size} and max_size {self.max_size}")
-        return self
+    max_pods: int = Field(default=110, ge=1, le=1024)
+    autoscaling: dict[str, Any] = Field(default_factory=dict, description="enabled, min, max ...")
 
 
 class PoolScale(Body):
@@ -111,7 +138,8 @@ class PoolScale(Body):
 
 
 class NodeDrain(Body):
-    grace_seconds: int = Field(default=30, ge=0, le=3600)
+    grace_seconds: int | None = Field(default=None, ge=0, le=3600)
+    timeout_seconds: float = Field(default=300, gt=0, le=86400)
     force: bool = False
 
 
@@ -143,9 +171,11 @@ class ReleaseCreate(Body):
     name: Name
     cluster: Name
     namespace: Name
-    template: str = Field(max_length=255)
-    strategy: Literal["rolling", "blue-green", "canary"] = "rolling"
+    environment: str = Field(default="prod", min_length=1, max_length=32)
+    template: str | None = Field(default=None, max_length=255)
+    workload: dict[str, Any] | None = None
     values: dict[str, Any] = Field(default_factory=dict)
+    strategy: Literal["rolling", "blue-green", "canary"] | dict[str, Any] = "rolling"
 
 
 class SilenceCreate(Body):
@@ -160,15 +190,18 @@ class AlertAck(Body):
     comment: str = Field(default="", max_length=255)
 
 
-class DrGroupCreate(Body):
+class DrGroupCreate(BaseModel):
+    """A DR group document (name, primary, standby, dns/ingress, probe ...); dr-switcher checks the rest."""
+
+    model_config = ConfigDict(extra="allow")
     name: Name
-    primary: Name
-    secondary: Name
-    domain: str = Field(max_length=253, pattern=r"^[a-z0-9.-]+$")
+    primary: dict[str, Any] | str
+    standby: dict[str, Any] | str
 
 
 class DrSwitch(Body):
-    reason: str = Field(default="", max_length=255)
+    reason: str = Field(min_length=1, max_length=1024, description="every switch is explained")
+    force: bool = False
 
 
 class TenantCreate(Body):

@@ -80,6 +80,12 @@ def field_errors(exc: ValidationError, *, prefix: str = "", strip: str = "") -> 
         if strip and parts and parts[0] == strip:
             parts = parts[1:]
         loc = ".".join(str(p) for p in parts)
+        cause = (err.get("ctx") or {}).get("error")
+        named = getattr(cause, "errors", None)
+        if isinstance(named, list):  # a cross-field check that names each field (models.FieldErrors)
+            for name, message in named:
+                out.append({"field": f"{loc}.{name}" if loc else name, "message": message})
+            continue
         field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "body")
         msg = str(err["msg"])
         if msg.startswith("Value error, "):

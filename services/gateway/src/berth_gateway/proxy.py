@@ -35,7 +35,8 @@ def _list_handler(route: Route) -> Any:
         require(p, route.role, tenant, request.match_info.get("namespace", ""))
         limit = parse_limit(request.query.get("limit"))
         after = decode_cursor(request.query.get("cursor"))
-        payload: dict[str, Any] = {**request.match_info, "limit": limit + 1, "after": after}
+        # services page by their own store keys: ask for a full page and page here by ``route.key``
+        payload: dict[str, Any] = {**request.match_info, "limit": 500}
         for f in route.filters:
             if f in request.query:
                 payload[f] = request.query[f]
@@ -43,7 +44,12 @@ def _list_handler(route: Route) -> Any:
             payload["tenant"] = tenant
         g = gw(request)
         reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
-        items = reply.get("items", []) if isinstance(reply, dict) else reply
+        if route.items_from:
+            items = reply.get(route.items_from) if isinstance(reply, dict) else None
+            if isinstance(reply, dict) and tenant is not None and reply.get("tenant", tenant) != tenant:
+                raise ApiError(404, f"{request.path} not found")
+        else:
+            items = reply.get("items", []) if isinstance(reply, dict) else reply
         if not isinstance(items, list):
             raise ApiError(502, f"{route.service} answered {route.op} without an items list")
         # Defence in depth: never pass on another tenant's item, whatever the service sent.
@@ -168,7 +174,8 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
     params = _renamed(route, dict(request.match_info))
     user = {"requested_by": p.user, "by": p.user, "created_by": p.user}
     if route.wrap:
-        payload: dict[str, Any] = {route.wrap: {**fields, "tenant": tenant}, "tenant": tenant, **params, **user}
+        inner = {**fields, "tenant": tenant} if route.wrap_tenant else fields
+        payload: dict[str, Any] = {route.wrap: inner, "tenant": tenant, **params, **user}
     else:
         payload = {**fields, **params, "tenant": tenant, **user}
     model: type[BaseModel] = spec.model
@@ -181,6 +188,8 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
         raise invalid(exc, what=f"request for {route.service} {route.op}", strip=route.wrap) from None
     target = route.target.format(**{**fields, **request.match_info})
     g = gw(request)
+    if route.validate:
+        await _service_validation(request, route, payload, tenant)
     op_id = new_operation_id()
     operation = await g.operations.create(
         op_id=op_id,
@@ -210,3 +219,25 @@ def _confirm(route: Route, target: str, *, present: bool) -> dict[str, Any] | No
         "value": target.rsplit("/", 1)[-1],
         "present": present,
     }
+
+
+async def _service_validation(request: web.Request, route: Route, payload: dict[str, Any], tenant: str) -> None:
+    """Ask the service to check the body with its own rules; its field errors become a 422.
+    When the service does not offer the check, the command still carries the body."""
+    g = gw(request)
+    try:
+        reply = await g.backend.query(
+            route.service, route.validate, {**payload, "tenant": tenant}, within=g.settings.query_timeout
+        )
+    except ApiError as exc:
+        if exc.status == 503:
+            return
+        raise
+    if isinstance(reply, dict) and reply.get("valid") is False:
+        errors = [
+            {"field": str(e.get("field", "")), "message": str(e.get("message", ""))}
+            for e in reply.get("errors", [])
+            if isinstance(e, dict)
+        ]
+        names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        raise ApiError(422, f"invalid request body: {names}", errors=errors)

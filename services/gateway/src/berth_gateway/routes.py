@@ -40,8 +40,11 @@ class Route:
     filters: tuple[str, ...] = field(default=())  # query parameters passed through to list ops
     rename: tuple[tuple[str, str], ...] = ()  # path param -> the service's field name
     wrap: str = ""  # the command nests the body under this field (put-registry: {"registry": {...}})
+    wrap_tenant: bool = True  # the nested body carries the tenant too
     via_list: str = ""  # get: the service has no get op; find the item in this list op by ``key``
     confirm: str = ""  # command without a completing fact: this list op shows the target once applied
+    validate: str = ""  # command: a query of the service that checks the body first (the form's rules)
+    items_from: str = ""  # list: the items are this field of a get op's reply (a cluster's timeline)
 
     @property
     def name(self) -> str:
@@ -111,9 +114,13 @@ def _cmd(
     done: tuple[str, ...] | None = None,
     rename: tuple[tuple[str, str], ...] = (),
     wrap: str = "",
+    wrap_tenant: bool = True,
     confirm: str = "",
+    validate: str = "",
 ) -> Route:
     return Route(
+        validate=validate,
+        wrap_tenant=wrap_tenant,
         rename=rename,
         wrap=wrap,
         confirm=confirm,
@@ -145,6 +152,9 @@ ROUTES: tuple[Route, ...] = (
         target="clusters/{name}",
         body=m.ClusterCreate,
         done=("running",),
+        wrap="spec",
+        wrap_tenant=False,
+        validate="validate-cluster",
     ),
     _get(C, CM, "get-cluster", "clusters", "Get a cluster"),
     _cmd(
@@ -213,8 +223,19 @@ ROUTES: tuple[Route, ...] = (
         tag="clusters",
         summary="Download the cluster's kubeconfig",
     ),
-    _list(C + "/events", CM, "list-cluster-events", "clusters", "The cluster's events timeline", key="time"),
-    _get(C + "/detail", CM, "get-cluster-detail", "clusters", "Cluster detail: network, allocation rates"),
+    Route(
+        method="GET",
+        path=C + "/events",
+        kind="list",
+        service=CM,
+        op="get-cluster",
+        role="viewer",
+        tag="clusters",
+        summary="The cluster's events timeline",
+        key="time",
+        items_from="timeline",
+    ),
+    _get(C + "/detail", CM, "get-cluster", "clusters", "Cluster detail: network, allocation rates, timeline"),
     # namespaces
     _list(C + "/namespaces", CM, "list-namespaces", "namespaces", "List namespaces"),
     _cmd(
@@ -228,8 +249,17 @@ ROUTES: tuple[Route, ...] = (
         target="clusters/{cluster}/namespaces/{name}",
         body=m.NamespaceCreate,
         done=("namespace-created",),
+        wrap="namespace",
+        wrap_tenant=False,
     ),
-    _get(C + "/namespaces/{namespace}", CM, "get-namespace", "namespaces", "Get a namespace with its quota"),
+    _get(
+        C + "/namespaces/{namespace}",
+        CM,
+        "get-namespace",
+        "namespaces",
+        "Get a namespace with its quota",
+        via_list="list-namespaces",
+    ),
     _cmd(
         "DELETE",
         C + "/namespaces/{namespace}",
@@ -497,6 +527,8 @@ ROUTES: tuple[Route, ...] = (
         role="tenant-admin",
         target="dr-groups/{name}",
         body=m.DrGroupCreate,
+        wrap="spec",
+        wrap_tenant=False,
     ),
     _get("/api/v1/dr-groups/{group}", DR, "get-group", "dr", "Get a DR group"),
     _cmd(
