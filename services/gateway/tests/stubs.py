@@ -46,8 +46,8 @@ class StubWorld:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.clusters: list[dict[str, Any]] = [
-            {"name": "acme-prod", "tenant": "acme", "status": "Running", "version": "v1.31.0"},
-            {"name": "globex-prod", "tenant": "globex", "status": "Running", "version": "v1.31.0"},
+            {"name": "acme-prod", "tenant": "acme", "phase": "Running", "version": "v1.31.0"},
+            {"name": "globex-prod", "tenant": "globex", "phase": "Running", "version": "v1.31.0"},
         ]
         self.buses: list[Bus] = []
 
@@ -71,7 +71,7 @@ class StubWorld:
             item = {
                 "name": name,
                 "tenant": ctx.envelope.tenant,
-                "status": "Creating",
+                "phase": "Provisioning",
                 "version": spec.get("version", "v1.31.0"),
                 "provider": spec.get("provider", "hosted"),
                 "network": {k: spec.get(k) for k in ("network_model", "pod_cidr", "service_cidr", "vpc_cidr")},
@@ -83,7 +83,15 @@ class StubWorld:
             await cm.emit(cm_msgs.ClusterRequested(**common, spec=spec), tenant=tenant, **attrs)
             step = cm_msgs.ClusterStep(cluster=name, operation="create", step="control-plane", result="succeeded")
             await cm.emit(step, tenant=tenant, **attrs)
-            item["status"] = "Running"
+            item["timeline"] = [
+                {
+                    "time": "2026-01-01T00:00:00Z",
+                    "step": "control-plane",
+                    "result": "succeeded",
+                    "title": "Install control plane",
+                }
+            ]
+            item["phase"] = "Running"
             await cm.emit(cm_msgs.ClusterRunning(**common), tenant=tenant, **attrs)
 
         ro = Bus(service="release-orchestrator", registry=self.registry)

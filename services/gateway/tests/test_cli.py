@@ -51,12 +51,12 @@ async def test_cli_login_cluster_lifecycle_and_errors(stack: Stack, tmp_path: Pa
 
     code, out, _ = await berth(cfg, "cluster", "list", "-o", "json")
     clusters = {c["name"]: c for c in json.loads(out)}
-    assert clusters["cli-one"]["status"] == "Running" and clusters["cli-one"]["tenant"] == "acme"
+    assert clusters["cli-one"]["phase"] == "Running" and clusters["cli-one"]["tenant"] == "acme"
     assert "globex-prod" not in clusters
     code, out, _ = await berth(cfg, "cluster", "get", "cli-one", "-o", "yaml")
     assert yaml.safe_load(out)["network"]["pod_cidr"] == "172.20.0.0/16"
     code, out, _ = await berth(cfg, "cluster", "list")
-    assert out.splitlines()[0].split() == ["NAME", "STATUS", "VERSION", "PROVIDER", "TENANT"]
+    assert out.splitlines()[0].split() == ["NAME", "PHASE", "VERSION", "PROVIDER", "TENANT"]
 
     code, _, err = await berth(cfg, "cluster", "create", "bad", "--pod-cidr", "300.1.0.0/16")
     assert code == 1 and "pod_cidr:" in err and "not a valid CIDR" in err

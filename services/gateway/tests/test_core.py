@@ -69,7 +69,7 @@ async def test_missing_op_is_503_not_a_fake_success(stack: Stack) -> None:
 
 async def test_pagination_with_opaque_cursor(stack: Stack) -> None:
     for i in range(5):
-        stack.world.clusters.append({"name": f"page-{i}", "tenant": "paging", "status": "Running"})
+        stack.world.clusters.append({"name": f"page-{i}", "tenant": "paging", "phase": "Running"})
     seen: list[str] = []
     cursor = ""
     for _ in range(10):
@@ -102,7 +102,7 @@ async def test_create_answers_202_and_operation_follows_facts(stack: Stack) -> N
     done = await _wait_operation(stack, op["id"], state="succeeded")
     assert [s["name"] for s in done["steps"]] == ["requested", "step", "running"]
     status, cluster = await stack.call("GET", "/api/v1/clusters/acme-dev?tenant=acme")
-    assert status == 200 and cluster["status"] == "Running"
+    assert status == 200 and cluster["phase"] == "Running"
 
 
 async def test_idempotency_key(stack: Stack) -> None:

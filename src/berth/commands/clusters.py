@@ -11,7 +11,7 @@ from typing import Any
 from ..client import Client
 from .common import accepted, api_options, command, show, wait_options
 
-COLUMNS = ["name", "status", "version", "provider", "tenant"]
+COLUMNS = ["name", "phase", "version", "provider", "tenant"]
 
 
 @command

@@ -47,7 +47,7 @@ async def _run(request: web.Request, platform: str, chat_user: str, text: str) -
         return f"{call.summary} failed ({status}): {detail}"
     if call.method == "GET" and isinstance(body, dict):
         return (
-            f"{call.summary}: {body.get('status', body.get('phase', 'unknown'))} (version {body.get('version', '?')})"
+            f"{call.summary}: {body.get('phase', body.get('status', 'unknown'))} (version {body.get('version', '?')})"
         )
     op = body.get("operation", {}) if isinstance(body, dict) else {}
     return f"{call.summary} (operation {op.get('id', '-')}) by {user}"

@@ -106,7 +106,7 @@ async function clusterList() {
       h("h1", {}, "Clusters"), h("a", { class: "button", href: "#/clusters/new", id: "create-cluster" }, "Create cluster")),
     h("div", { class: "card" }, table([
       { title: "Name", render: (c) => h("a", { href: `#/clusters/${c.name}` }, c.name) },
-      { title: "Status", render: (c) => statusCell(c.status) },
+      { title: "Status", render: (c) => statusCell(c.phase || c.status) },
       { title: "Version", key: "version" },
       { title: "Provider", key: "provider" },
       { title: "Tenant", key: "tenant" },
@@ -244,47 +244,58 @@ async function clusterDetail(name, params) {
   };
   async function refresh() {
     const c = await api("GET", `/api/v1/clusters/${name}`);
-    const net = { ...(c.spec || {}), ...(c.network || {}) };
+    const basic = c.basic || c;
+    const net = c.network || {};
+    const other = c.other || {};
+    const phase = c.phase || c.status;
     head.replaceChildren(
-      h("h1", {}, "Cluster ", h("span", { id: "cluster-name" }, c.name), " ", h("span", { id: "cluster-status", class: `status ${c.status}` }, c.status)),
+      h("h1", {}, "Cluster ", h("span", { id: "cluster-name" }, c.name), " ",
+        h("span", { id: "cluster-status", class: `status ${phase}` }, phase)),
+      c.failure ? h("div", { class: "problem" }, `${c.failure.step || ""}: ${c.failure.message || JSON.stringify(c.failure)}`) : null,
       h("div", { class: "grid" },
         h("div", { class: "card" }, h("h2", {}, "Basic info"),
-          dl([["Cluster ID", c.id || c.uid], ["Version", c.version], ["Provider", c.provider],
-            ["Scale", (c.spec || c).flavour && `${(c.spec || c).flavour} nodes`], ["Created", c.created_at]])),
+          dl([["Cluster ID", basic.id], ["Version", basic.version], ["Scale", basic.flavour], ["HA", String(basic.ha ?? c.ha ?? "-")],
+            ["Provider", c.provider], ["Created", basic.created_at]])),
         h("div", { class: "card" }, h("h2", {}, "Network"),
           dl([["Network model", net.network_model], ["VPC", net.vpc_cidr], ["Subnet", net.subnet_cidr],
-            ["Forwarding", net.kube_proxy_mode], ["Service CIDR", net.service_cidr], ["Container CIDR", net.pod_cidr]]))));
+            ["Forwarding", net.kube_proxy_mode], ["Service CIDR", net.service_cidr], ["Container CIDR", net.pod_cidr],
+            ["Pod capacity", net.pod_capacity]])),
+        h("div", { class: "card" }, h("h2", {}, "Other"),
+          dl([["Billing", other.billing_mode], ["Authentication", other.authentication],
+            ["Authorization", other.authorization], ["Description", other.description || c.description]]))));
+    for (const e of c.timeline || []) addEvent(e.time, e.title || e.step, e.result);
+    const a = c.allocation;
+    if (a && !a.error) {
+      allocation.replaceChildren(h("h2", {}, "Allocation"), h("div", { class: "grid" },
+        rate("CPU allocation", a.cpu_requested, a.cpu_allocatable, "cores"),
+        rate("Memory allocation", a.memory_requested_gib, a.memory_allocatable_gib, "GiB")));
+    } else {
+      allocation.replaceChildren(h("h2", {}, "Allocation"), h("p", { class: "muted" }, (a && a.error) || "reported once the cluster runs"));
+    }
     return c;
   }
+  const allocation = h("div", { class: "card" }, h("h2", {}, "Allocation"));
   root.append(head);
   const c = await refresh();
-  const detail = h("div", { class: "card" }, h("h2", {}, "Allocation"), h("p", { class: "muted" }, "Loading…"));
-  root.append(detail, h("div", { class: "card" }, h("h2", {}, "Events"), timeline));
-  api("GET", `/api/v1/clusters/${name}/detail`).then((d) => {
-    const a = d.allocation || {};
-    detail.replaceChildren(h("h2", {}, "Allocation"), h("div", { class: "grid" },
-      rate("CPU allocation", a.cpu_requested, a.cpu_allocatable, "cores"),
-      rate("Memory allocation", a.memory_requested_gib, a.memory_allocatable_gib, "GiB")));
-  }).catch((err) => detail.replaceChildren(h("h2", {}, "Allocation"), h("p", { class: "muted" }, err.message)));
-  api("GET", `/api/v1/clusters/${name}/events?limit=100`).then((b) => {
-    for (const e of b.items) addEvent(e.time, e.message || e.step || e.type, e.result);
-  }).catch(() => {});
+  root.append(allocation, h("div", { class: "card" }, h("h2", {}, "Events"), timeline));
   root.append(await section("Nodes", async () => {
     const b = await api("GET", `/api/v1/clusters/${name}/nodes?limit=500`);
-    return table([{ title: "Name", key: "name" }, { title: "Status", render: (n) => statusCell(n.status) },
-      { title: "Pool", key: "pool" }, { title: "Flavor", key: "flavor" }, { title: "IP", key: "ip" },
+    return table([{ title: "Name", key: "name" }, { title: "Status", render: (n) => statusCell(n.display_status || n.status) },
+      { title: "Pool", key: "pool" }, { title: "Flavour", key: "flavour" }, { title: "Private IP", key: "ip" },
       { title: "Zone", key: "zone" }], b.items);
   }));
   root.append(await section("Namespaces", async () => {
     const b = await api("GET", `/api/v1/clusters/${name}/namespaces?limit=500`);
     return table([{ title: "Namespace", key: "name" }, { title: "Status", render: (n) => statusCell(n.status) },
-      { title: "Description", key: "description" }, { title: "Isolation", render: (n) => (n.network_isolation ? "on" : "off") },
-      { title: "Quota", render: (n) => JSON.stringify((n.quota && n.quota.hard) || n.quota || {}) }], b.items);
+      { title: "Description", key: "description" }, { title: "Created", key: "created_at" },
+      { title: "Isolation", render: (n) => (n.isolated ? "on" : "off") },
+      { title: "Node affinity", key: "node_selector" },
+      { title: "Quota", render: (n) => Object.entries(n.quota || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "-" }], b.items);
   }));
 
   // follow the creation operation and the live event stream
   const op = params.get("op");
-  let done = ["Running", "Failed"].includes(c.status);
+  let done = ["Running", "Failed"].includes(c.phase || c.status);
   const timer = setInterval(async () => {
     try {
       if (op) {
@@ -293,7 +304,7 @@ async function clusterDetail(name, params) {
       }
       if (!done) {
         const now = await refresh();
-        done = ["Running", "Failed"].includes(now.status);
+        done = ["Running", "Failed"].includes(now.phase || now.status);
       }
     } catch (_) { /* keep polling */ }
   }, 1000);
