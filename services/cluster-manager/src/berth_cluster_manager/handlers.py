@@ -147,7 +147,14 @@ async def _drive(ctx: Context, tenant: str, name: str) -> Cluster | None:
 Mutate = Callable[[Cluster], None]
 
 
-async def _transition(ctx: Context, name: str, mutate: Mutate, events: Callable[[Cluster], list[BaseModel]]) -> bool:
+async def _transition(
+    ctx: Context,
+    name: str,
+    mutate: Mutate,
+    events: Callable[[Cluster], list[BaseModel]],
+    *,
+    extra: Sequence[Envelope] = (),
+) -> bool:
     """Apply a domain transition and its facts in one write; False when refused (already published)."""
     tenant = ctx.envelope.tenant
     col = app.store.collection(CLUSTERS)
@@ -157,6 +164,7 @@ async def _transition(ctx: Context, name: str, mutate: Mutate, events: Callable[
         cluster = Cluster.from_doc(data)
         mutate(cluster)
         facts[:] = [envelope(f, tenant=tenant, subject=_subject(name), cause=ctx.envelope) for f in events(cluster)]
+        facts.extend(extra)
         return cluster.to_doc()
 
     try:
@@ -283,7 +291,9 @@ async def _pki_change(
         changed = await effect(cluster)
     except (StepFailed, OSError, ValueError) as exc:
         raise Transient(f"cluster {name}: {exc}") from exc
-    await _transition(ctx, name, lambda c: mutate(c, changed), lambda c: facts(c, changed))
+    # node-manager reaches the cluster with the admin credentials: send the new ones
+    extra = await wiring.run().registration(cluster, cause=ctx.envelope) if {"admin", "ca"} & set(changed) else []
+    await _transition(ctx, name, lambda c: mutate(c, changed), lambda c: facts(c, changed), extra=extra)
 
 
 @app.handler(StartCaRotation, concurrency=2, max_deliver=5, ack_wait=120)
@@ -354,6 +364,8 @@ async def certificate_renewal(_: Any) -> None:
                 if changed:
                     fact = CertRenewed(cluster=cluster.name, cluster_id=cluster.id, certificates=changed)
                     facts = [envelope(fact, tenant=cluster.tenant, subject=_subject(cluster.name))]
+                    if "admin" in changed:
+                        facts += await wiring.run().registration(cluster, cause=None)
 
                     def mutate(data: dict[str, Any], changed: list[str] = changed) -> dict[str, Any]:
                         c = Cluster.from_doc(data)

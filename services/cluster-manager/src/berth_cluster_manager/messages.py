@@ -190,8 +190,13 @@ class AddonFailed(_ClusterFact):
 
 
 # --- what cluster-manager sends node-manager ---------------------------------------------
-try:  # the receiving service owns the model; use node-manager's once it exists
-    from berth_node_manager.messages import UpgradePools  # type: ignore[import-not-found, unused-ignore]
+# The receiving service owns these models; the fallbacks only stand in where node-manager
+# is not installed beside cluster-manager (same type, subject and fields).
+try:
+    from berth_node_manager.messages import (  # type: ignore[import-not-found, unused-ignore]
+        RegisterCluster,
+        UpgradePools,
+    )
 except ImportError:
 
     @command("berth.cmd.node-manager.upgrade-pools.v1", service="node-manager", verb="upgrade-pools")
@@ -201,6 +206,16 @@ except ImportError:
         cluster: str
         tenant: str
         version: str
+
+    @command("berth.cmd.node-manager.register-cluster.v1", service="node-manager", verb="register-cluster")
+    class RegisterCluster(BaseModel):  # type: ignore[no-redef, unused-ignore]
+        """How node-manager reaches a tenant cluster's API server."""
+
+        cluster: str
+        tenant: str
+        kubeconfig: str = Field(min_length=1, repr=False)
+        node_cidr: str = "192.168.1.0/24"
+        simulated: bool = True
 
 
 __all__ = [
@@ -224,6 +239,7 @@ __all__ = [
     "NamespaceCreated",
     "NamespaceDeleted",
     "QuotaChanged",
+    "RegisterCluster",
     "RenewCertificates",
     "RetryCluster",
     "SetQuota",

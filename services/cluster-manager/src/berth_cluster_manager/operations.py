@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
+import yaml
 from berth_common.events import Envelope
 from berth_common.store import Conflict, Record, Store
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ from .messages import (
     ClusterRunning,
     ClusterStep,
     ClusterUpgraded,
+    RegisterCluster,
     UpgradePools,
 )
 from .providers import Providers, StepFailed
@@ -115,11 +117,32 @@ class OperationRunner:
             facts = [*extra, self._step_fact(cluster, operation, step, "succeeded", note, cause)]
             if cluster.operation is None:
                 facts.append(self._finished_fact(cluster, operation, cause))
+                if operation == OperationKind.CREATE:
+                    facts.extend(await self.registration(cluster, cause=cause))
             if phase == Phase.DELETED:
                 await col.delete(key, expected_version=rec.version, events=facts)
                 self.wake()
                 return cluster
             await self._save(rec, cluster, facts)
+
+    async def registration(self, cluster: Cluster, *, cause: Envelope | None) -> list[Envelope]:
+        """The register-cluster command telling node-manager how to reach the tenant API server
+        (sent when the cluster is Running and again when its credentials change)."""
+        try:
+            kubeconfig = await self.providers.get(cluster.spec.provider).admin_kubeconfig(ref_of(cluster))
+        except (StepFailed, OSError) as exc:
+            log.warning(
+                "cluster %s/%s: no kubeconfig to register with node-manager: %s", cluster.tenant, cluster.name, exc
+            )
+            return []
+        cmd = RegisterCluster(
+            cluster=cluster.name,
+            tenant=cluster.tenant,
+            kubeconfig=yaml.safe_dump(kubeconfig),
+            node_cidr=cluster.spec.subnet_cidr,
+            simulated=cluster.spec.provider == "local",
+        )
+        return [envelope(cmd, tenant=cluster.tenant, subject=_subject(cluster), cause=cause)]
 
     async def _save(
         self, rec: Record, cluster: Cluster, events: list[Envelope], caused_by: str | None = None

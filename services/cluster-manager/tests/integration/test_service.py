@@ -128,6 +128,10 @@ async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
     assert detail["other"]["description"] == "end to end"
 
     kc = yaml.safe_load((await query("get-kubeconfig", tenant="t1", cluster="e2e"))["kubeconfig"])
+    # node-manager is told how to reach the new cluster
+    registered = [e for e in service.items if e.type == "berth.cmd.node-manager.register-cluster.v1"]
+    assert registered and yaml.safe_load(registered[0].data["kubeconfig"]) == kc
+    assert registered[0].data["simulated"] is True
     api = await new_client_from_config_dict(kc)
     try:
         core = k8s.CoreV1Api(api)
@@ -183,6 +187,12 @@ async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
         kc2["clusters"][0]["cluster"]["certificate-authority-data"]
         != kc["clusters"][0]["cluster"]["certificate-authority-data"]
     )
+    reg = [
+        e
+        for e in service.items
+        if e.type == "berth.cmd.node-manager.register-cluster.v1" and e.data["cluster"] == "e2e"
+    ]
+    assert len(reg) == 3 and yaml.safe_load(reg[-1].data["kubeconfig"]) == kc2  # created, rotation start, complete
     api = await new_client_from_config_dict(kc2)
     try:
         assert (await k8s.CoreV1Api(api).list_namespace()).items
