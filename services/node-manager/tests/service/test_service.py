@@ -30,7 +30,9 @@ from berth_node_manager.messages import (
     Uncordon,
     UpgradePools,
 )
+from berth_node_manager.operations import ClusterOps
 from berth_node_manager.runtime import Runtime
+from berth_node_manager.state import load_pool
 from berth_testkit.kube import KubeCluster
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s
@@ -69,6 +71,7 @@ async def service(
     settings = ServiceSettings(
         nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("nm"), http_port=0, log_json=False
     )
+    loops.LoopSettings.interval_seconds = 3600  # the tests run the loop steps themselves
     await app.start(settings, store=MemoryStore())
     facts = Facts()
 
@@ -230,3 +233,52 @@ async def test_upgrade_pools_replaces_nodes_one_at_a_time(service: Facts, cluste
 
 async def _count(items: list[Envelope], n: int) -> bool:
     return len(items) >= n
+
+
+async def test_repair_step_reports_not_ready_and_replaces_the_node(
+    service: Facts, cluster: str, kube_cluster: KubeCluster
+) -> None:
+    clock = FakeClock(SystemClock().now())
+    Runtime.clock = clock
+    try:
+        await send(
+            CreatePool.model_validate(
+                {"cluster": cluster, "tenant": TENANT, "name": "rp", "flavour": "2c4g", "count": 3}
+            )
+        )
+        await eventually(lambda: _count(service.of("added", cluster=cluster, pool="rp"), 3), what="the rp nodes")
+        async with kube_cluster.client() as api:
+            ops = ClusterOps(api, cluster=cluster, node_cidr="10.88.0.0/16")
+            pool, _ = await load_pool(app.store, cluster, "rp")
+            # one node kwok does not manage, reporting NotReady
+            [broken] = await ops.add_nodes(pool.model_copy(update={"count": 4}), 1, simulated=False)
+            now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+            await k8s.CoreV1Api(api).patch_node_status(
+                broken,
+                {
+                    "status": {
+                        "conditions": [
+                            {
+                                "type": "Ready",
+                                "status": "False",
+                                "reason": "KubeletDown",
+                                "message": "test",
+                                "lastHeartbeatTime": now,
+                                "lastTransitionTime": now,
+                            }
+                        ]
+                    }
+                },
+            )
+        assert await loops.repair_step(cluster) == []
+        nr = await service.wait("not-ready", cluster=cluster, node=broken)
+        assert nr.data["pool"] == "rp"
+        clock.advance(301)
+        [repaired] = await loops.repair_step(cluster)
+        assert list(repaired.replaced) == [broken] and not repaired.held
+        fact = await service.wait("repaired", cluster=cluster, pool="rp")
+        assert fact.data["replaced"][broken].startswith(f"{cluster}-rp-")
+        rows = (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster, "pool": "rp"}))["items"]
+        assert broken not in {r["name"] for r in rows} and len(rows) == 4
+    finally:
+        Runtime.clock = SystemClock()
