@@ -113,13 +113,11 @@ class Images:
         raw = json.dumps(doc, indent=3).encode()
         sig = Manifest.parse(raw, content_type=OCI_MANIFEST)
         await self.client.put_manifest(repo, sig.digest, sig)
-        index = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {**sig.descriptor().to_json(), "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json"}
-            ],
-        }
+        listed: list[Any] = []  # what a signing tool does: append to the listing under the fallback tag
+        if await self.client.head_manifest(repo, referrers_tag(subject.digest)) is not None:
+            listed = json.loads((await self.client.get_manifest(repo, referrers_tag(subject.digest))).raw)["manifests"]
+        entry = {**sig.descriptor().to_json(), "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json"}
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [*listed, entry]}
         await self.put(repo, referrers_tag(subject.digest), index, OCI_INDEX)
         return sig
 

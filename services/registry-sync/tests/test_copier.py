@@ -124,6 +124,16 @@ async def test_referrers_are_copied_along_through_the_tag_schema(
         assert (await b.get_manifest("signed/app", sig.digest)).raw == sig.raw
         listing = await b.get_manifest("signed/app", referrers_tag(image.digest))
         assert [c.digest for c in listing.children] == [sig.digest]
+        # a signature added after the image was copied: the listing tag brings it over
+        sig2 = await images_a.signature("signed/app", image)
+        copier = Copier(a, b)
+        assert (await copier.copy_tag("signed/app", "1.0")).status == "skipped"
+        again = await copier.copy_referrers_tag("signed/app", referrers_tag(image.digest))
+        assert (again.status, again.error) == ("copied", None)
+        assert (await b.get_manifest("signed/app", sig2.digest)).raw == sig2.raw
+        src_listing = await a.get_manifest("signed/app", referrers_tag(image.digest))
+        assert (await b.get_manifest("signed/app", referrers_tag(image.digest))).raw == src_listing.raw
+        assert (await copier.copy_referrers_tag("signed/app", referrers_tag(image.digest))).status == "skipped"
 
 
 async def test_dry_run_and_override(registry_a: Registry, registry_b: Registry, images_a: Images) -> None:

@@ -14,7 +14,7 @@ from berth_common.store import Store
 from berth_common.store.unit_of_work import update
 from pydantic import BaseModel
 
-from .domain.executions import Execution, Task, plan
+from .domain.executions import Execution, Task, plan, referrers_tag
 from .domain.policies import PolicySpec
 from .domain.registries import RegistrySpec
 from .messages import ArtifactCopied, ExecutionFailed, ExecutionProgress, ExecutionStarted, ExecutionSucceeded
@@ -172,7 +172,8 @@ class Runner:
         async def one(task: Task) -> None:
             async with slots:
                 if task.action == "copy":
-                    r = await copier.copy_tag(task.repository, task.tag, task.destination)
+                    copy = copier.copy_referrers_tag if referrers_tag(task.tag) else copier.copy_tag
+                    r = await copy(task.repository, task.tag, task.destination)
                     task.status, task.digest, task.bytes = r.status, r.digest, r.bytes
                     task.duration, task.error = round(r.duration, 4), r.error
                 else:
@@ -183,7 +184,8 @@ class Runner:
 
         pending = [t for t in self.execution.tasks if t.status == "pending"]
         # copies first: a delete must see which manifests the kept tags point at once they are in place
-        await asyncio.gather(*(one(t) for t in pending if t.action == "copy"))
+        await asyncio.gather(*(one(t) for t in pending if t.action == "copy" and not referrers_tag(t.tag)))
+        await asyncio.gather(*(one(t) for t in pending if t.action == "copy" and referrers_tag(t.tag)))
         await asyncio.gather(*(one(t) for t in pending if t.action == "delete"))
 
     async def _delete(self, dst: RegistryClient, task: Task) -> None:

@@ -86,18 +86,23 @@ def plan(
         if not policy.wants_repository(repo):
             continue
         dst_repo = policy.destination_repository(repo)
-        tags = [t for t in source[repo] if policy.wants_tag(t) and not _referrers_tag(t)]
+        tags = [t for t in source[repo] if policy.wants_tag(t) and not referrers_tag(t)]
         for tag in sorted(tags):
             if wanted is None or (repo, tag) in wanted:
                 tasks.append(Task(repository=repo, destination=dst_repo, tag=tag))
+        if policy.referrers and wanted is None:
+            # referrers listings follow their subject, whatever the tag filters say
+            tasks += [
+                Task(repository=repo, destination=dst_repo, tag=t) for t in sorted(source[repo]) if referrers_tag(t)
+            ]
         if policy.delete and destination is not None and wanted is None:
             gone = set(destination.get(dst_repo, ())) - set(source[repo])
             for tag in sorted(gone):
-                if policy.wants_tag(tag) and not _referrers_tag(tag):
+                if policy.wants_tag(tag) and not referrers_tag(tag):
                     tasks.append(Task(repository=repo, destination=dst_repo, tag=tag, action="delete"))
     return tasks
 
 
-def _referrers_tag(tag: str) -> bool:
+def referrers_tag(tag: str) -> bool:
     """``sha256-<64 hex>``: a referrers listing, copied with its subject, not as a tag of its own."""
     return tag.startswith("sha256-") and len(tag) == 71

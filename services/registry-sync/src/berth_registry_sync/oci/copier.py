@@ -102,6 +102,38 @@ class Copier:
         result.duration = time.monotonic() - started
         return result
 
+    async def copy_referrers_tag(self, src_repo: str, tag: str, dst_repo: str | None = None) -> CopyResult:
+        """Mirror a tag-schema referrers listing (``sha256-<hex>``) whose subject the destination has:
+        catches signatures added to an image after it was copied, with HEAD requests only when unchanged."""
+        dst_repo = dst_repo or src_repo
+        started = time.monotonic()
+        result = CopyResult(repository=dst_repo, tag=tag)
+        counters = _Counters()
+        try:
+            head = await self.src.head_manifest(src_repo, tag)
+            if head is None:
+                raise RegistryError(f"{self.src.endpoint.name}: {src_repo}:{tag} not found", status=404)
+            result.digest = head.digest
+            there = await self.dst.head_manifest(dst_repo, tag)
+            subject = "sha256:" + tag.removeprefix("sha256-")
+            if there is not None and there.digest == head.digest:
+                result.status = "skipped"
+            elif await self.dst.head_manifest(dst_repo, subject) is None:
+                result.status = "skipped"  # its subject is not replicated (filtered out or not yet copied)
+            elif self.options.dry_run:
+                result.status = "would-copy"
+            else:
+                listing = await self.src.get_manifest(src_repo, head.digest)
+                await self._copy_tree(src_repo, dst_repo, listing, tag=tag, counters=counters)
+                counters.referrers += len(listing.children)
+        except Exception as e:
+            result.status = "failed"
+            result.error = str(e) or repr(e)
+        result.bytes, result.manifests, result.referrers = counters.bytes, counters.manifests, counters.referrers
+        result.blobs_copied, result.blobs_mounted = counters.blobs_copied, counters.blobs_mounted
+        result.duration = time.monotonic() - started
+        return result
+
     async def _copy_tree(
         self, src_repo: str, dst_repo: str, manifest: Manifest, *, tag: str | None, counters: _Counters
     ) -> None:
