@@ -32,7 +32,7 @@ class Site:
     async def _healthz(self, request: web.Request) -> web.Response:
         self.requests += 1
         status = next(self._pattern) if self._pattern is not None else self.status
-        return web.Response(status=status, text="ok" if status == 200 else "broken")
+        return web.Response(status=status, text="ok" if status == 200 else "down")
 
     async def start(self) -> Site:
         app = web.Application()
