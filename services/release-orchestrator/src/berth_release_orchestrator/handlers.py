@@ -365,7 +365,9 @@ async def _write_config(
     k = cfgs.key(tenant, spec.environment, spec.name)
     try:
         wl = await deps.cluster_access().workloads(tenant, spec.cluster, spec.namespace)
-        restart_names = [d["metadata"]["name"] for d in await wl.deployments(f"{mf.APP}={spec.app}")] if restart else []
+        # pods scaled to zero read the new data when they start; only running ones restart
+        running = [d for d in await wl.deployments(f"{mf.APP}={spec.app}") if d["spec"].get("replicas", 1) > 0]
+        restart_names = [d["metadata"]["name"] for d in running] if restart else []
     except KUBE_ERRORS as exc:
         raise Transient(f"config {spec.name}: cluster {spec.cluster}: {exc}") from None
     facts: list[BaseModel] = []
