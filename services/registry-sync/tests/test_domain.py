@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from berth_registry_sync.domain.registries import REDACTED, RegistrySpec
 from berth_registry_sync.domain.webhooks import EVENTS_V2, BadPayload, parse_notification
 from berth_registry_sync.messages import PutRegistry
 from berth_registry_sync.oci.challenge import parse_challenges
+from berth_registry_sync.sealing import KEY_ENV, Sealer, SecretUnreadable
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 TAGS = ["1.0.0", "1.2.3", "1.9.0-rc.1", "2.0.0", "v2.1", "latest", "dev-abc", "sha256-" + "a" * 64]
@@ -207,3 +210,17 @@ def test_one_bandwidth_bucket_per_policy() -> None:
     assert first is not None and first is policy_bucket(capped) and first.rate == 512 * 1024
     assert policy_bucket(capped.model_copy(update={"bandwidth_kbps": 1024})) is not first
     assert policy_bucket(policy()) is None
+
+
+def test_sealer_key_file_env_key_and_wrong_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    first = Sealer.configured(tmp_path)
+    assert (tmp_path / "registry-sync-secrets.key").stat().st_mode & 0o777 == 0o600
+    sealed = first.seal("s3cret")
+    assert "s3cret" not in sealed and Sealer.configured(tmp_path).unseal(sealed) == "s3cret"  # same key file
+    monkeypatch.setenv(KEY_ENV, Fernet.generate_key().decode())
+    with pytest.raises(SecretUnreadable, match=KEY_ENV):
+        Sealer.configured(tmp_path).unseal(sealed)
+    monkeypatch.setenv(KEY_ENV, "short")
+    with pytest.raises(ValueError, match="not a Fernet key"):
+        Sealer.configured(tmp_path)

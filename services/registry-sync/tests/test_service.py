@@ -25,7 +25,7 @@ from berth_registry_sync.messages import DrSwitch, PutDrPair, PutPolicy, PutRegi
 from berth_registry_sync.oci import RegistryClient
 from berth_registry_sync.runner import now
 from berth_registry_sync.scheduler import due
-from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SECRETS
+from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SECRETS, sealer
 from berth_registry_sync.webhook import webhook_routes
 from berth_testkit.nats import NatsServer
 from berth_testkit.registry import Registry
@@ -148,12 +148,13 @@ async def test_run_policy_copies_what_filters_select_and_reports_tasks(
     ]
     assert types[0] == "berth.registry.execution-started.v1" and types[-1] == "berth.registry.execution-succeeded.v1"
     assert "berth.registry.artifact-copied.v1" in types
-    # the passwords are nowhere but in the secrets collection: not in facts, not in other documents
+    # the passwords are in no fact and no stored document; the secrets collection holds them sealed
     everything = await facts("berth.evt.registry.>", until=lambda e: False, within=2.0, settle=True)
-    stored = [r.data for col in COLLECTIONS if col != SECRETS for r in await app.store.collection(col).list(limit=1000)]
-    secrets = json.dumps([r.data for r in await app.store.collection(SECRETS).list(limit=1000)])
+    stored = [r.data for col in COLLECTIONS for r in await app.store.collection(col).list(limit=1000)]
+    sealed = [r.data["password"] for r in await app.store.collection(SECRETS).list(limit=1000)]
+    opened = {sealer().unseal(x) for x in sealed}
     for pw in (registry_a.password, registry_b.password):
-        assert pw in secrets
+        assert pw in opened and pw not in json.dumps(sealed)  # sealed at rest
         assert pw not in json.dumps([e.data for e in everything]) and pw not in json.dumps(stored, default=str)
 
     # a second run finds everything in place

@@ -10,6 +10,7 @@ from typing import Any
 
 from berth_common.bus import Context, Poison, QueryError
 from berth_common.events import registry
+from berth_common.runtime import ServiceApp
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -32,6 +33,7 @@ from .messages import (
     RunPolicy,
 )
 from .runner import SOURCE, Runner, now
+from .sealing import Sealer
 from .state import (
     DR_PAIRS,
     EXECUTIONS,
@@ -45,6 +47,8 @@ from .state import (
     load_execution,
     load_policy,
     load_registry,
+    sealed_secret,
+    use_sealer,
 )
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,12 @@ def _execution_id(prefix: str, seed: str) -> str:
     return f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:20]}"
 
 
+@app.on_startup
+async def _open_secrets(svc: ServiceApp) -> None:
+    assert svc.settings is not None
+    use_sealer(Sealer.configured(svc.settings.data_dir))
+
+
 # --- registries and policies -------------------------------------------------------------
 @app.handler(PutRegistry, concurrency=4)
 async def put_registry(cmd: PutRegistry, ctx: Context) -> None:
@@ -62,7 +72,7 @@ async def put_registry(cmd: PutRegistry, ctx: Context) -> None:
     k = key(spec.tenant, spec.name)
     public = spec.public()
     if spec.password is not None:
-        secret = spec.secret()
+        secret = sealed_secret(spec)
         await update(app.store.collection(SECRETS), k, lambda _d: secret, caused_by=ctx.envelope.id, initial=secret)
     elif await app.store.collection(SECRETS).get(k) is not None:
         public["password"] = "********"  # kept from before

@@ -10,6 +10,7 @@ from .domain.dr import DrState
 from .domain.executions import Execution
 from .domain.policies import PolicySpec
 from .domain.registries import RegistrySpec
+from .sealing import Sealer
 
 REGISTRIES = "registries"
 SECRETS = "registry-secrets"  # passwords; never published, never returned by a query
@@ -28,12 +29,34 @@ class NotDefined(LookupError):
     """A policy, registry, execution or DR pair that does not exist (the message names it)."""
 
 
+class _Sealing:
+    sealer: Sealer | None = None
+
+
+def use_sealer(sealer: Sealer) -> None:
+    _Sealing.sealer = sealer
+
+
+def sealer() -> Sealer:
+    if _Sealing.sealer is None:
+        raise RuntimeError("registry-sync: secrets sealer not configured (the service has not started)")
+    return _Sealing.sealer
+
+
+def sealed_secret(spec: RegistrySpec) -> dict[str, Any]:
+    password = spec.secret()["password"]
+    return {"password": sealer().seal(password) if password is not None else None}
+
+
 async def load_registry(store: Store, tenant: str, name: str) -> RegistrySpec:
     rec = await store.collection(REGISTRIES).get(key(tenant, name))
     if rec is None:
         raise NotDefined(f"registry {tenant}/{name} not found")
     secret = await store.collection(SECRETS).get(key(tenant, name))
-    return RegistrySpec.restore(rec.data, secret.data if secret else None)
+    opened = None
+    if secret is not None and secret.data.get("password") is not None:
+        opened = {"password": sealer().unseal(secret.data["password"])}
+    return RegistrySpec.restore(rec.data, opened)
 
 
 async def load_policy(store: Store, tenant: str, name: str) -> tuple[PolicySpec, dict[str, Any]]:

@@ -1,0 +1,54 @@
+"""Registry passwords at rest: Fernet-sealed (AES-128-CBC + HMAC-SHA256, from ``cryptography``).
+
+The key comes from ``BERTH_SECRETS_KEY`` (a Fernet key; set it from a Kubernetes Secret so every
+replica shares it) or, for the embedded single-machine default, a key file created in the data dir.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+PREFIX = "fernet:"
+KEY_ENV = "BERTH_SECRETS_KEY"
+
+
+class SecretUnreadable(RuntimeError):
+    """A sealed secret that this key cannot open (the key changed)."""
+
+
+class Sealer:
+    def __init__(self, key: bytes) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except ValueError as e:
+            raise ValueError(f"{KEY_ENV}: not a Fernet key (32 url-safe base64 bytes): {e}") from None
+
+    @classmethod
+    def configured(cls, data_dir: Path) -> Sealer:
+        env = os.environ.get(KEY_ENV)
+        if env:
+            return cls(env.encode())
+        path = data_dir / "registry-sync-secrets.key"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(Fernet.generate_key())
+        return cls(path.read_bytes().strip())
+
+    def seal(self, text: str) -> str:
+        return PREFIX + self._fernet.encrypt(text.encode()).decode()
+
+    def unseal(self, stored: str) -> str:
+        if not stored.startswith(PREFIX):
+            return stored
+        try:
+            return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
+        except InvalidToken:
+            raise SecretUnreadable(f"a stored registry password cannot be opened with this {KEY_ENV}") from None
