@@ -190,3 +190,33 @@ async def test_switch_to_unhealthy_standby_is_refused(
     assert (await dns_answer(powerdns))[0] == ["127.0.0.1"]
     g = await service.query("get-group", {"tenant": tenant, "group": "guarded"})
     assert g["state"] == "degraded" and g["active"] == "primary"
+
+
+async def test_linked_group_follows_a_failover(
+    service: Service, tenant: str, sites: tuple[Site, Site], provider: str, powerdns: PowerDNS
+) -> None:
+    primary, standby = sites
+    api = group_spec("api", primary, standby, provider=provider)
+    api["dns"]["record"] = "api.dr.test."
+    # the api's own probes stay green (TCP connects even while HTTP answers 500): it moves only
+    # because it is linked to the front end
+    api["primary"]["probes"] = [{"kind": "tcp", "host": primary.host, "port": primary.port}]
+    front = group_spec("front", primary, standby, provider=provider, linked_groups=["api"])
+    await service.send(CreateGroup(tenant=tenant, spec=api), tenant=tenant)
+    await service.send(CreateGroup(tenant=tenant, spec=front), tenant=tenant)
+    await _ready(service, tenant, "api")
+    await _ready(service, tenant, "front")
+    primary.answer(500)
+
+    async def api_on_standby() -> bool:
+        return (await dns_answer(powerdns, "api.dr.test."))[0] == ["127.0.0.2"]
+
+    await eventually(api_on_standby, what="the linked group's record on the standby")
+    assert (await dns_answer(powerdns))[0] == ["127.0.0.2"]
+    followed = await eventually(
+        lambda: [f for f in service.of(tenant, "switched") if f.data["group"] == "api"], what="api switched"
+    )
+    assert followed[0].data["kind"] == "switchover"
+    assert "follows group front (failover to standby)" in followed[0].data["reason"]
+    g = await service.query("get-group", {"tenant": tenant, "group": "api"})
+    assert g["primary"]["healthy"] is True and g["active"] == "standby"

@@ -306,3 +306,11 @@ def test_complete_ignores_unknown_switch_and_stale_detection() -> None:
     assert g.pending_is_stale(clock.step(6))
     assert g.complete("s1", ok=True, detail="", now=clock.step())
     assert not g.complete("s1", ok=True, detail="", now=clock.step())
+
+
+def test_linked_groups_are_validated() -> None:
+    assert spec(linked_groups=["api", "db-proxy"]).linked_groups == ["api", "db-proxy"]
+    with pytest.raises(ValidationError, match="cannot follow itself"):
+        spec(linked_groups=["shop"])
+    with pytest.raises(ValidationError, match="not a group name"):
+        spec(linked_groups=["Bad_Name"])

@@ -180,9 +180,19 @@ class GroupSpec(_Strict):
     )
     switch_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     drill_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    linked_groups: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="groups of the same tenant that follow this one when it switches (linked applications)",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> GroupSpec:
+        for linked in self.linked_groups:
+            if not re.match(NAME, linked):
+                raise ValueError(f"linked_groups: {linked!r} is not a group name")
+            if linked == self.name:
+                raise ValueError("linked_groups: a group cannot follow itself")
         if self.primary.name == self.standby.name:
             raise ValueError("primary.name and standby.name must differ")
         if self.dns is None and self.ingress is None:
