@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest_asyncio
-from berth_common.store import MemoryStore
+from berth_common.store import MemoryStore, Store
 from berth_release_orchestrator import state
 from berth_release_orchestrator.adapters.clusters import Clusters
 from berth_release_orchestrator.adapters.kube import Workloads
@@ -30,7 +30,7 @@ WEB: dict[str, Any] = {"replicas": 4, "ingress": {"host": "my-app.com"}, "ports"
 @dataclass
 class Rig:
     runner: Runner
-    store: MemoryStore
+    store: Store
     wl: Workloads
     namespace: str
     facts: list[BaseModel]
