@@ -109,6 +109,10 @@ class Gateway:
 
 
 GATEWAY_KEY = web.AppKey("gateway", Gateway)
+REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", Principal)
+TENANT = web.RequestKey("tenant", str)
+ACTION = web.RequestKey("action", str)
 
 
 def gw(request: web.Request) -> Gateway:
@@ -116,7 +120,7 @@ def gw(request: web.Request) -> Gateway:
 
 
 def principal(request: web.Request) -> Principal:
-    p = request.get("principal")
+    p = request.get(PRINCIPAL)
     if not isinstance(p, Principal):
         raise ApiError(401, "authentication required: send Authorization: Bearer <token>")
     return p
@@ -125,7 +129,7 @@ def principal(request: web.Request) -> Principal:
 @web.middleware
 async def problems_and_audit(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
-    request["request_id"] = rid
+    request[REQUEST_ID] = rid
     status, detail = 500, ""
     try:
         resp = await handler(request)
@@ -172,17 +176,17 @@ def _route_name(request: web.Request) -> str:
 
 
 async def _audit(request: web.Request, status: int, detail: str) -> None:
-    p = request.get("principal")
+    p = request.get(PRINCIPAL)
     try:
         await gw(request).audit.record(
             user=p.user if isinstance(p, Principal) else "anonymous",
             via=p.via if isinstance(p, Principal) else "none",
-            tenant=str(request.get("tenant") or ""),
+            tenant=str(request.get(TENANT) or ""),
             method=request.method,
             path=request.path,
-            action=str(request.get("action") or _route_name(request)),
+            action=str(request.get(ACTION) or _route_name(request)),
             status=status,
-            request_id=request["request_id"],
+            request_id=request[REQUEST_ID],
             detail=detail,
         )
     except Exception:
@@ -206,7 +210,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             )
     g = gw(request)
     p = await g.principal_for(token.strip())
-    request["principal"] = p
+    request[PRINCIPAL] = p
     wait = g.limiter.take(p.key)
     if wait > 0:
         raise ApiError(
@@ -232,11 +236,11 @@ def resolve_tenant(request: web.Request, p: Principal, *, required: bool) -> str
             )
         if not p.is_platform_admin and explicit not in p.tenants():
             raise ApiError(403, f"{p.user} has no role in tenant {explicit}")
-        request["tenant"] = explicit
+        request[TENANT] = explicit
         return explicit
     mine = p.tenants()
     if not p.is_platform_admin and len(mine) == 1:
-        request["tenant"] = mine[0]
+        request[TENANT] = mine[0]
         return mine[0]
     if p.is_platform_admin and not required:
         return None

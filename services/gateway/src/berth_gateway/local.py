@@ -9,7 +9,7 @@ from aiohttp import web
 from berth_common.store import AlreadyExists
 
 from . import models as m
-from .context import gw, principal, read_model, require, resolve_tenant
+from .context import ACTION, TENANT, gw, principal, read_model, require, resolve_tenant
 from .operations import public
 from .pagination import decode_cursor, encode_cursor, parse_limit
 from .problems import ApiError
@@ -65,10 +65,10 @@ async def list_tenants(request: web.Request) -> web.Response:
 
 async def create_tenant(request: web.Request) -> web.Response:
     p = principal(request)
-    request["action"] = "gateway.create-tenant"
+    request[ACTION] = "gateway.create-tenant"
     require(p, "platform-admin", None)
     body = await read_model(request, m.TenantCreate)
-    request["tenant"] = body.name
+    request[TENANT] = body.name
     try:
         data = await gw(request).directory.create_tenant(body.name, body.display_name, p.user)
     except AlreadyExists:
@@ -81,7 +81,7 @@ async def create_tenant(request: web.Request) -> web.Response:
 async def _tenant_param(request: web.Request, role: str) -> str:
     p = principal(request)
     tenant = request.match_info["tenant"]
-    request["tenant"] = tenant
+    request[TENANT] = tenant
     require(p, role, tenant)
     if await gw(request).directory.tenant(tenant) is None:
         raise ApiError(404, f"tenant {tenant} not found")
@@ -100,7 +100,7 @@ async def list_members(request: web.Request) -> web.Response:
 
 
 async def bind_member(request: web.Request) -> web.Response:
-    request["action"] = "gateway.bind-member"
+    request[ACTION] = "gateway.bind-member"
     tenant = await _tenant_param(request, "tenant-admin")
     body = await read_model(request, m.MemberBind)
     p = principal(request)
@@ -117,7 +117,7 @@ async def bind_member(request: web.Request) -> web.Response:
 
 
 async def unbind_member(request: web.Request) -> web.Response:
-    request["action"] = "gateway.unbind-member"
+    request[ACTION] = "gateway.unbind-member"
     tenant = await _tenant_param(request, "tenant-admin")
     user = request.match_info["user"]
     ns = request.query.get("namespace", "")
@@ -127,7 +127,7 @@ async def unbind_member(request: web.Request) -> web.Response:
 
 
 async def create_token(request: web.Request) -> web.Response:
-    request["action"] = "gateway.create-token"
+    request[ACTION] = "gateway.create-token"
     p = principal(request)
     body = await read_model(request, m.TokenCreate)
     issued = await gw(request).tokens.issue(user=p.user, name=body.name, days=body.expires_in_days)
@@ -142,7 +142,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 
 async def revoke_token(request: web.Request) -> web.Response:
-    request["action"] = "gateway.revoke-token"
+    request[ACTION] = "gateway.revoke-token"
     p = principal(request)
     g = gw(request)
     token_id = request.match_info["token"]
@@ -183,7 +183,7 @@ async def list_audit(request: web.Request) -> web.Response:
 
 
 async def create_chat_binding(request: web.Request) -> web.Response:
-    request["action"] = "gateway.bind-chat-user"
+    request[ACTION] = "gateway.bind-chat-user"
     p = principal(request)
     body = await read_model(request, m.ChatBindingCreate)
     if body.user != p.user and not p.is_platform_admin:

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from .backend import command_envelope, command_spec
-from .context import gw, principal, read_json, read_model, require, resolve_tenant
+from .context import ACTION, gw, principal, read_json, read_model, require, resolve_tenant
 from .operations import new_operation_id
 from .pagination import decode_cursor, encode_cursor, parse_limit
 from .problems import ApiError, invalid
@@ -116,7 +116,7 @@ async def _find_in_list(request: web.Request, route: Route, payload: dict[str, A
 def _command_handler(route: Route) -> Any:
     async def handle(request: web.Request) -> web.Response:
         p = principal(request)
-        request["action"] = route.name
+        request[ACTION] = route.name
         g = gw(request)
         key = request.headers.get("Idempotency-Key")
         if key is not None and request.method == "POST":

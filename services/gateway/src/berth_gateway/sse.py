@@ -12,7 +12,7 @@ from aiohttp import web
 from berth_common.events import Envelope
 
 from .auth.principal import Principal
-from .context import gw, principal, require, resolve_tenant
+from .context import REQUEST_ID, gw, principal, require, resolve_tenant
 from .problems import ApiError
 
 KEEPALIVE_SECONDS = 15.0
@@ -56,7 +56,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
-            "X-Request-Id": request["request_id"],
+            "X-Request-Id": request[REQUEST_ID],
         }
     )
     await resp.prepare(request)

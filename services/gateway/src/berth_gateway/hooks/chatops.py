@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from ..context import gw
+from ..context import REQUEST_ID, gw
 from ..local import CHAT_BINDINGS
 from ..problems import ApiError
 from .commands import ApiCall, ChatCommandError, parse
@@ -59,7 +59,7 @@ async def _loopback(request: web.Request, call: ApiCall, token: str) -> tuple[in
         raise ApiError(500, "cannot find the gateway's own address")
     host, port = sock[0], sock[1]
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}{call.path}"
-    headers = {"Authorization": f"Bearer {token}", "X-Request-Id": request["request_id"]}
+    headers = {"Authorization": f"Bearer {token}", "X-Request-Id": request[REQUEST_ID]}
     if call.tenant:
         headers["X-Berth-Tenant"] = call.tenant
     async with (
