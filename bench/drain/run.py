@@ -116,9 +116,11 @@ async def main() -> int:
         await asyncio.gather(*(cluster.create_node(n, pods="250", labels={"bench": "yes"}) for n in (a, b)))
         api = await cluster.api_client()
         core, nodes = k8s.CoreV1Api(api), KubeNodes(api)
-        await core.create_namespace({"metadata": {"name": NS}})
+        namespace: Any = {"metadata": {"name": NS}}
+        await core.create_namespace(namespace)
         await nodes.set_unschedulable(b, True)
-        await k8s.AppsV1Api(api).create_namespaced_deployment(NS, deployment(args.pods))
+        workload: Any = deployment(args.pods)
+        await k8s.AppsV1Api(api).create_namespaced_deployment(NS, workload)
         await settle(core, a, args.pods)
         times: dict[str, list[float]] = {"berth": [], "kubectl": []}
         source, target = a, b

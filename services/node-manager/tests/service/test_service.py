@@ -20,10 +20,12 @@ from berth_node_manager.app import app
 from berth_node_manager.domain.clock import FakeClock, SystemClock
 from berth_node_manager.domain.labels import CLUSTER_LABEL, Taint
 from berth_node_manager.messages import (
+    AddNode,
     Cordon,
     CreatePool,
     Drain,
     RegisterCluster,
+    RemoveNode,
     ScalePool,
     SetLabels,
     SetTaints,
@@ -282,3 +284,21 @@ async def test_repair_step_reports_not_ready_and_replaces_the_node(
         assert broken not in {r["name"] for r in rows} and len(rows) == 4
     finally:
         Runtime.clock = SystemClock()
+
+
+async def test_add_and_remove_node_change_the_pool(service: Facts, cluster: str) -> None:
+    await send(
+        CreatePool.model_validate({"cluster": cluster, "tenant": TENANT, "name": "ar", "flavour": "2c4g", "count": 1})
+    )
+    await eventually(lambda: _count(service.of("added", cluster=cluster, pool="ar"), 1), what="the ar node")
+    await send(AddNode(cluster=cluster, tenant=TENANT, pool="ar", count=2))
+    scaled = await service.wait("pool-scaled", cluster=cluster, pool="ar", reason="add-node")
+    assert (scaled.data["before"], scaled.data["after"], len(scaled.data["added"])) == (1, 3, 2)
+    victim = scaled.data["added"][0]
+    await send(RemoveNode(cluster=cluster, tenant=TENANT, node=victim, timeout_seconds=30))
+    removed = await service.wait("removed", cluster=cluster, node=victim)
+    assert "drain of" in removed.data["reason"] and "drained" in removed.data["reason"]
+    pool = await app.bus.request("node-manager", "get-pool", {"cluster": cluster, "pool": "ar"})
+    assert pool["count"] == 2
+    rows = (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster, "pool": "ar"}))["items"]
+    assert len(rows) == 2 and victim not in {r["name"] for r in rows}
