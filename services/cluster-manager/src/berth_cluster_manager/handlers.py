@@ -17,8 +17,10 @@ from kubernetes_asyncio.client import ApiClient
 from pydantic import BaseModel
 
 from . import kube
+from .addons.helm import Helm, HelmFailed, chart_version
 from .app import app
 from .config import ClusterManagerSettings
+from .domain.addons import CATALOGUE, addon, values_for
 from .domain.capacity import allocation
 from .domain.errors import DomainError, FieldError, ValidationFailed
 from .domain.lifecycle import Cluster, Phase
@@ -43,6 +45,8 @@ from .domain.network import parse_cidr, pod_capacity, subnet_available_ips
 from .domain.spec import FLAVOURS, parse_spec
 from .domain.versions import SUPPORTED_VERSIONS, next_versions
 from .messages import (
+    AddonFailed,
+    AddonInstalled,
     CaRotationCompleted,
     CaRotationStarted,
     CertRenewed,
@@ -54,6 +58,7 @@ from .messages import (
     CreateNamespace,
     DeleteCluster,
     DeleteNamespace,
+    InstallAddon,
     NamespaceCreated,
     NamespaceDeleted,
     QuotaChanged,
@@ -62,6 +67,7 @@ from .messages import (
     SetQuota,
     SetTenantLimits,
     StartCaRotation,
+    UninstallAddon,
     UpgradeCluster,
 )
 from .operations import OperationRunner, now, ref_of
@@ -553,6 +559,85 @@ async def set_quota(cmd: SetQuota, ctx: Context) -> None:
     app.wake_relay()
 
 
+# --- addons ---------------------------------------------------------------------------------
+def _helm() -> Helm:
+    assert app.settings is not None
+    return Helm(work_dir=app.settings.data_dir / "helm")
+
+
+async def _addon_change(ctx: Context, name: str, addon_name: str, *, install: bool, values: dict[str, Any]) -> None:
+    tenant = ctx.envelope.tenant
+    try:
+        rec, cluster = await _load(tenant, name)
+    except NotFound:
+        raise Poison(f"cluster {name} not found in tenant {tenant}") from None
+    if rec.has_applied(ctx.envelope.id):
+        return
+    try:
+        a = addon(addon_name)
+        cluster.require_running(f"addon {addon_name}")
+    except DomainError as exc:
+        await _refuse(ctx, cluster=name, operation="addon", reason=str(exc))
+        return
+    ref = ref_of(cluster)
+    version = chart_version(a.chart)
+    try:
+        kubeconfig = await wiring.provider_for(cluster).admin_kubeconfig(ref)
+        if install:
+            await _helm().install(
+                kubeconfig,
+                release=a.name,
+                chart=a.chart,
+                namespace=a.namespace,
+                values=values_for(a, cluster.spec, cluster=name, overrides=values),
+            )
+        else:
+            await _helm().uninstall(kubeconfig, release=a.name, namespace=a.namespace)
+        status = "installed" if install else "uninstalled"
+        fact_model: BaseModel = AddonInstalled(
+            cluster=name, cluster_id=cluster.id, addon=a.name, version=version if install else ""
+        )
+        message = ""
+    except (HelmFailed, StepFailed, OSError) as exc:
+        status, message = "failed", str(exc)
+        fact_model = AddonFailed(cluster=name, cluster_id=cluster.id, addon=a.name, reason=message)
+
+    def mutate(c: Cluster) -> None:
+        c.set_addon(a.name, status=status, at=now(), version=version if install else "", message=message)
+
+    await _transition(ctx, name, mutate, lambda c: [fact_model])
+
+
+@app.handler(InstallAddon, concurrency=2, max_deliver=3, ack_wait=180)
+async def install_addon(cmd: InstallAddon, ctx: Context) -> None:
+    await _addon_change(ctx, cmd.cluster, cmd.addon, install=True, values=cmd.values)
+
+
+@app.handler(UninstallAddon, concurrency=2, max_deliver=3, ack_wait=180)
+async def uninstall_addon(cmd: UninstallAddon, ctx: Context) -> None:
+    await _addon_change(ctx, cmd.cluster, cmd.addon, install=False, values={})
+
+
+@app.query("list-addons")
+async def list_addons(req: dict[str, Any]) -> dict[str, Any]:
+    c = await _cluster_or_404(req)
+    return {
+        "items": [
+            {
+                "name": a.name,
+                "description": a.description,
+                "namespace": a.namespace,
+                "chart": chart_version(a.chart),
+                **(
+                    {"status": "not installed"}
+                    | (c.addons[a.name].model_dump(mode="json") if a.name in c.addons else {})
+                ),
+            }
+            for a in CATALOGUE.values()
+        ]
+    }
+
+
 # --- queries ---------------------------------------------------------------------------------
 def _arg(req: dict[str, Any], name: str) -> str:
     value = req.get(name)
@@ -635,6 +720,7 @@ async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
             "ca_rotation": c.ca_rotation,
         },
         "timeline": [{**e.model_dump(mode="json"), "title": e.title} for e in c.timeline],
+        "addons": {n: a.model_dump(mode="json") for n, a in c.addons.items()},
         "control_plane": None,
         "allocation": None,
     }

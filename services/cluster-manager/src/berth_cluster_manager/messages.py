@@ -87,6 +87,21 @@ class SetTenantLimits(BaseModel):
     namespaces_per_cluster: int | None = Field(default=None, ge=0)
 
 
+@command("berth.cmd.cluster-manager.install-addon.v1", service="cluster-manager", verb="install-addon")
+class InstallAddon(BaseModel):
+    """Install or upgrade an addon (coredns, metrics-server, ingress-nginx, monitoring-agent)."""
+
+    cluster: str = CLUSTER
+    addon: str
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+@command("berth.cmd.cluster-manager.uninstall-addon.v1", service="cluster-manager", verb="uninstall-addon")
+class UninstallAddon(BaseModel):
+    cluster: str = CLUSTER
+    addon: str
+
+
 # --- facts ----------------------------------------------------------------------------
 class _ClusterFact(BaseModel):
     cluster: str
@@ -236,6 +251,7 @@ __all__ = [
     "CreateNamespace",
     "DeleteCluster",
     "DeleteNamespace",
+    "InstallAddon",
     "NamespaceCreated",
     "NamespaceDeleted",
     "QuotaChanged",
@@ -245,6 +261,7 @@ __all__ = [
     "SetQuota",
     "SetTenantLimits",
     "StartCaRotation",
+    "UninstallAddon",
     "UpgradeCluster",
     "UpgradePools",
 ]

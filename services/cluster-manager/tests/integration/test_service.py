@@ -19,10 +19,12 @@ from berth_cluster_manager.messages import (
     CreateNamespace,
     DeleteCluster,
     DeleteNamespace,
+    InstallAddon,
     RetryCluster,
     SetQuota,
     SetTenantLimits,
     StartCaRotation,
+    UninstallAddon,
     UpgradeCluster,
 )
 from berth_cluster_manager.providers import Providers
@@ -267,3 +269,42 @@ async def test_tenant_cluster_limit(service: Facts) -> None:
     failed = await eventually(lambda: service.of("over", "failed.v1"))
     assert "clusters: tenant limit of 0 reached" in failed[0].data["reason"]
     assert json.dumps(failed[0].data)  # serialisable
+
+
+async def test_addons_install_with_helm_into_the_tenant_cluster(service: Facts) -> None:
+    await send(CreateCluster(spec={"name": "addons", "provider": "local"}), tenant="t4")
+    await eventually(lambda: service.of("addons", "running.v1"))
+    for name in ("coredns", "metrics-server", "ingress-nginx", "monitoring-agent"):
+        await send(InstallAddon(cluster="addons", addon=name), tenant="t4")
+    await send(InstallAddon(cluster="addons", addon="dashboard"), tenant="t4")
+    installed = await eventually(lambda: len(service.of("addons", "addon-installed.v1")) == 4, within=240)
+    assert installed
+    refused = await eventually(lambda: service.of("addons", "failed.v1"))
+    assert "addon: 'dashboard' is not one of" in refused[0].data["reason"]
+    listing = {a["name"]: a for a in (await query("list-addons", tenant="t4", cluster="addons"))["items"]}
+    assert all(a["status"] == "installed" for a in listing.values()), listing
+
+    kc = yaml.safe_load((await query("get-kubeconfig", tenant="t4", cluster="addons"))["kubeconfig"])
+    api = await new_client_from_config_dict(kc)
+    try:
+        dns = await kube.get(api, "Service", "kube-dns", "kube-system")
+        assert dns is not None and dns["spec"]["clusterIP"] == "10.247.0.10"  # from the cluster's service CIDR
+        coredns = await kube.get(api, "Deployment", "coredns", "kube-system")
+        assert coredns is not None and coredns["spec"]["replicas"] == 2
+        assert await kube.get(api, "Deployment", "ingress-nginx-controller", "ingress-nginx") is not None
+        assert await kube.get(api, "Deployment", "kube-state-metrics", "berth-monitoring") is not None
+    finally:
+        await api.close()
+
+    await send(UninstallAddon(cluster="addons", addon="ingress-nginx"), tenant="t4")
+    await eventually(lambda: await_status("t4", "addons", "ingress-nginx"))
+    detail = await query("get-cluster", tenant="t4", cluster="addons")
+    assert detail["addons"]["ingress-nginx"]["status"] == "uninstalled"
+    assert any(e["step"] == "addon-coredns" and e["result"] == "succeeded" for e in detail["timeline"])
+    await send(DeleteCluster(cluster="addons"), tenant="t4")
+    await eventually(lambda: service.of("addons", "deleted.v1"))
+
+
+async def await_status(tenant: str, cluster: str, addon: str) -> bool:
+    items = (await query("list-addons", tenant=tenant, cluster=cluster))["items"]
+    return any(a["name"] == addon and a["status"] == "uninstalled" for a in items)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .addons import AddonStatus
 from .errors import DomainError, InvalidTransition
 from .spec import ClusterSpec
 from .versions import check_upgrade
@@ -130,6 +131,7 @@ class Cluster(BaseModel):
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    addons: dict[str, AddonStatus] = Field(default_factory=dict)
 
     # --- construction and (de)serialisation ----------------------------------
     @classmethod
@@ -236,6 +238,16 @@ class Cluster(BaseModel):
             raise InvalidTransition(f"cluster {self.name}: no CA rotation is in progress; start one first")
         self.ca_rotation = "idle"
         self._note(at, "ca-rotation", "succeeded", "old CA removed from the trust bundle")
+
+    def require_running(self, what: str) -> None:
+        if self.phase not in (Phase.RUNNING, Phase.UPGRADING):
+            raise InvalidTransition(f"cluster {self.name} is {self.phase}; {what} needs a Running cluster")
+
+    def set_addon(self, name: str, *, status: str, at: datetime, version: str = "", message: str = "") -> None:
+        """Record an addon's status and its timeline row (插件安装)."""
+        self.addons[name] = AddonStatus(name=name, status=status, version=version, message=message, updated_at=at)
+        result = {"installed": "succeeded", "uninstalled": "succeeded", "failed": "failed"}.get(status, "started")
+        self._note(at, f"addon-{name}", result, message or f"{status} {version}".strip())
 
     def note(self, *, at: datetime, step: str, result: str, message: str = "") -> None:
         """Record a timeline row that is not an operation step (cert renewal, addon, namespace)."""

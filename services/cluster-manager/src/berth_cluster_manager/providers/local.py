@@ -134,7 +134,16 @@ class LocalProvider:
                 await self._restart(lc, "kube-scheduler", version)
             return f"kube-controller-manager and kube-scheduler {version}"
         if step == "wait-control-plane-ready":
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.ready_timeout
             health = await self._health(lc)
+            while (
+                not health.healthy
+                and loop.time() < deadline
+                and all(s != "not running" for s in health.components.values())
+            ):
+                await asyncio.sleep(0.5)
+                health = await self._health(lc)
             if not health.healthy:
                 raise StepFailed(
                     "control plane not healthy: "

@@ -92,7 +92,7 @@ def log_tail(path: Path, lines: int = 15) -> str:
 
 async def http_ok(url: str, *, tls: ssl.SSLContext | None = None) -> bool:
     try:
-        timeout = aiohttp.ClientTimeout(total=2)
+        timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, ssl=tls or False) as resp:
             return resp.status == 200
     except (aiohttp.ClientError, OSError, TimeoutError):
