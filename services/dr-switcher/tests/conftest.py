@@ -27,7 +27,9 @@ from dr_harness.harness import Service, create_zone
 from dr_harness.sites import Site
 
 
-@pytest.fixture(scope="session")
+# Module scope: the service stops after each module, so tests of other services sharing the
+# session's NATS server never see a dr-switcher answering (the gateway tests check that).
+@pytest.fixture(scope="module")
 async def service(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
     deps.settings.refresh_seconds = 0.1
     deps.settings.lease_seconds = 3
