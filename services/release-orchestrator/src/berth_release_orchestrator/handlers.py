@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from berth_common.bus import Context, Poison, Transient
+from berth_common.bus import Context, Poison, QueryError, Transient
 from berth_common.runtime import ServiceApp
 from berth_common.store import NotFound
 from berth_common.store.unit_of_work import update
@@ -68,8 +68,14 @@ async def _start(a: ServiceApp) -> None:
     if deps.clusters is None:
 
         async def ask(tenant: str, cluster: str) -> str:
-            reply = await a.bus.request("cluster-manager", "get-kubeconfig", {"tenant": tenant, "cluster": cluster})
-            return str(reply.get("kubeconfig", ""))
+            try:
+                reply = await a.bus.request("cluster-manager", "get-kubeconfig", {"tenant": tenant, "cluster": cluster})
+            except QueryError as exc:
+                raise ClusterUnreachable(f"cluster {cluster}: cluster-manager get-kubeconfig: {exc.detail}") from None
+            text = reply.get("kubeconfig")
+            if not isinstance(text, str) or not text:
+                raise ClusterUnreachable(f"cluster {cluster}: cluster-manager returned no kubeconfig")
+            return text
 
         deps.clusters = Clusters(
             kubeconfig=deps.settings.kubeconfig, kubeconfig_dir=deps.settings.kubeconfig_dir, ask=ask
