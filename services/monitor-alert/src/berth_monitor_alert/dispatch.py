@@ -28,6 +28,7 @@ from .messages import AlertNotified, AlertNotifyFailed
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
+PARALLEL_SENDS = 16
 
 
 class Dispatcher:
@@ -60,8 +61,19 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch round failed")
                 wait = 1.0
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # races with the event being set, and this loop would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, min(wait, 1.0)))
+                async with asyncio.timeout(max(0.01, min(wait, 1.0))):
+                    await self._wake.wait()
+
+    async def stop(self) -> None:
+        """Cancel sends in flight (their notifications stay leased, then pending again)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
 
     async def run_once(self) -> float:
         """Start sending every due notification; seconds until the next one may be due."""
@@ -91,20 +103,34 @@ class Dispatcher:
     async def _drain_channel(self, qkey: str, tenant: str, name: str, docs: list[dict[str, Any]]) -> None:
         try:
             ch = await state.channel(self.store, tenant, name)
-            for listed in sorted(docs, key=lambda d: (d["next_at"], d["created_at"])):
-                doc = await self._claim(listed["id"])
-                if doc is None:
-                    continue
-                if doc["state"] == "failed" or ch is None:
-                    await self._dead(doc, ch, doc.get("last_error") or f"channel {name!r} does not exist")
-                    continue
-                if not await self._send(doc, ch):
-                    break  # rate-limited: keep this channel's order, try again on the next round
+            ordered = sorted(docs, key=lambda d: (d["next_at"], d["created_at"]))
+            if ch is not None and ch.rate is None:
+                # No platform rate limit (generic webhook, email): send several at once.
+                sem = asyncio.Semaphore(PARALLEL_SENDS)
+
+                async def one(listed: dict[str, Any]) -> None:
+                    async with sem:
+                        await self._process(listed["id"], ch, name)
+
+                await asyncio.gather(*(one(d) for d in ordered))
+            else:
+                for listed in ordered:
+                    if not await self._process(listed["id"], ch, name):
+                        break  # rate-limited: keep this robot's order, go on next round
         except Exception:
             log.exception("sending on channel %s failed", qkey)
         finally:
             self._busy.discard(qkey)
             self.wake()
+
+    async def _process(self, nid: str, ch: Channel | None, name: str) -> bool:
+        doc = await self._claim(nid)
+        if doc is None:
+            return True
+        if doc["state"] == "failed" or ch is None:
+            await self._dead(doc, ch, doc.get("last_error") or f"channel {name!r} does not exist")
+            return True
+        return await self._send(doc, ch)
 
     async def _claim(self, nid: str) -> dict[str, Any] | None:
         """Lease a notification so that another replica's dispatcher leaves it alone."""

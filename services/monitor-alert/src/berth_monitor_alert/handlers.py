@@ -74,6 +74,8 @@ async def _start(a: ServiceApp) -> None:
 
 @app.on_shutdown
 async def _stop(a: ServiceApp) -> None:
+    if _dispatcher is not None:
+        await _dispatcher.stop()
     await deps.sender.close()
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .channels import Channel
@@ -63,6 +64,17 @@ class Rendered:
     text: str
 
 
+@lru_cache(maxsize=64)
+def _env_for(zone_name: str) -> SandboxedEnvironment:
+    return _env(ZoneInfo(zone_name))
+
+
+@lru_cache(maxsize=512)
+def _compiled(zone_name: str, source: str) -> Template:
+    # Compiling is by far the costliest step of rendering; sources are few and reused.
+    return _env_for(zone_name).from_string(source)
+
+
 def _env(zone: ZoneInfo) -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
@@ -103,7 +115,6 @@ def render(
     external_url: str = "",
 ) -> Rendered:
     """Render a channel's message for these alerts, in the channel's time zone."""
-    env = _env(channel.zone)
     views = [_alert_view(a) for a in alerts]
     firing = [v for v in views if v["status"] == "firing"]
     ctx: dict[str, Any] = {
@@ -118,9 +129,9 @@ def render(
         "channel": {"name": channel.name, "kind": channel.kind, "timezone": channel.timezone},
     }
     try:
-        title = env.from_string(channel.title_template or DEFAULT_TITLE).render(ctx).strip()
+        title = _compiled(channel.timezone, channel.title_template or DEFAULT_TITLE).render(ctx).strip()
         ctx["title"] = title
-        text = env.from_string(channel.template or default_template(channel)).render(ctx).strip()
+        text = _compiled(channel.timezone, channel.template or default_template(channel)).render(ctx).strip()
     except TemplateError as exc:
         raise TemplateInvalid("template", f"rendering failed: {exc}") from None
     return Rendered(title=title, text=text)
