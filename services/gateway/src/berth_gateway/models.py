@@ -38,7 +38,9 @@ class ClusterCreate(Body):
     advanced settings. Structure and network rules are checked here; cluster-manager checks the rest."""
 
     name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN, description="DNS label, at most 40 characters")
-    version: str = Field(default="v1.31.0", pattern=r"^v\d+\.\d+\.\d+$")
+    version: str | None = Field(
+        default=None, pattern=r"^v\d+\.\d+\.\d+$", description="empty: cluster-manager's default version"
+    )
     provider: Literal["local", "hosted"] = "hosted"
     region: str = Field(default="", max_length=63)
     billing_mode: Literal["pay-per-use", "yearly-monthly"] = "pay-per-use"

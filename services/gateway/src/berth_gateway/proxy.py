@@ -167,7 +167,7 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
     body: BaseModel | None = await read_model(request, route.body) if route.body is not None else None
     if body is None:
         await read_json(request)  # still 415/400 on a malformed body
-    fields: dict[str, Any] = body.model_dump(mode="json") if body is not None else {}
+    fields: dict[str, Any] = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
     namespace = request.match_info.get("namespace", "") or str(fields.get("namespace", "") or "")
     require(p, route.role, tenant, namespace)
     spec = command_spec(gw(request).registry, route.service, route.op)

@@ -157,6 +157,16 @@ ROUTES: tuple[Route, ...] = (
         validate="validate-cluster",
     ),
     _get(C, CM, "get-cluster", "clusters", "Get a cluster"),
+    Route(
+        method="GET",
+        path="/api/v1/cluster-options",
+        kind="get",
+        service=CM,
+        op="cluster-options",
+        role="viewer",
+        tag="clusters",
+        summary="What the creation form offers: versions, flavours, modes",
+    ),
     _cmd(
         "DELETE",
         C,

@@ -154,7 +154,7 @@ function clusterForm() {
     field("name", "Cluster name", input("name", { placeholder: "test-cluster", maxlength: 63 }),
       "lowercase letters, digits and '-'"),
     field("version", "Version", h("select", { id: "f-version", name: "version" },
-      ["v1.31.0", "v1.30.0", "v1.29.0"].map((v) => h("option", { value: v }, v)))),
+      h("option", { value: "" }, "default"))),
     field("provider", "Provider", radios("provider", [["hosted", "Hosted (k8s on k8s)"], ["local", "Local (embedded)"]], "hosted")),
     field("billing_mode", "Billing", radios("billing_mode", [["pay-per-use", "Pay per use"], ["yearly-monthly", "Yearly/monthly"]], "pay-per-use")),
     field("flavour", "Management scale", radios("flavour", [["50", "50 nodes"], ["200", "200 nodes"], ["1000", "1,000 nodes"]], "50")),
@@ -176,6 +176,11 @@ function clusterForm() {
     h("button", { type: "submit", id: "submit-cluster" }, "Create"), " ",
     h("a", { href: "#/clusters", class: "button secondary" }, "Cancel"));
 
+  // the versions cluster-manager supports (the select keeps "default" when it cannot say)
+  api("GET", "/api/v1/cluster-options").then((o) => {
+    const select = form.querySelector("#f-version");
+    for (const v of [...(o.versions || [])].reverse()) select.append(h("option", { value: v }, v));
+  }).catch(() => {});
   for (const name of ["vpc_cidr", "subnet_cidr", "pod_cidr", "service_cidr"]) {
     form.querySelector(`#f-${name}`).addEventListener("blur", (ev) => {
       const msg = ev.target.value.trim() ? checkCidr(ev.target.value) : "";
@@ -191,7 +196,7 @@ function clusterForm() {
     ev.preventDefault();
     const v = (n) => form.elements[n].value;
     const body = {
-      name: v("name").trim(), version: v("version"), provider: v("provider"), billing_mode: v("billing_mode"),
+      name: v("name").trim(), version: v("version") || null, provider: v("provider"), billing_mode: v("billing_mode"),
       flavour: Number(v("flavour")), ha: v("ha") === "true", rbac: form.elements.rbac.checked,
       description: v("description"), network_model: v("network_model"), vpc_cidr: v("vpc_cidr").trim(),
       subnet_cidr: v("subnet_cidr").trim(), pod_cidr: v("pod_cidr").trim() || null,
