@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from .domain.limits import (
     check_cluster_allowed,
     check_namespace_allowed,
     namespaces_remaining,
+    remaining,
 )
 from .domain.namespaces import (
     ISOLATION_POLICY,
@@ -72,7 +74,7 @@ from .messages import (
 )
 from .operations import OperationRunner, now, ref_of
 from .providers import Providers, StepFailed
-from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, cluster_key, envelope, namespace_key
+from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES, cluster_key, envelope, namespace_key
 
 log = logging.getLogger(__name__)
 
@@ -838,11 +840,44 @@ async def cluster_options(_: dict[str, Any]) -> dict[str, Any]:
 
 @app.query("tenant-limits")
 async def tenant_limits(req: dict[str, Any]) -> dict[str, Any]:
+    """Limits, usage and what remains (node-manager asks before adding nodes)."""
     tenant = _arg(req, "tenant")
     limits = await _limits(tenant)
-    clusters = await app.store.collection(CLUSTERS).count(where={"tenant": tenant})
+    usage = TenantUsage(
+        clusters=await app.store.collection(CLUSTERS).count(where={"tenant": tenant}),
+        nodes=await app.store.collection(TENANT_NODES).count(where={"tenant": tenant}),
+    )
     return {
         "limits": limits.model_dump(),
-        "usage": {"clusters": clusters},
-        "remaining": {"clusters": max(limits.clusters - clusters, 0)},
+        "usage": usage.model_dump(),
+        "remaining": remaining(limits, usage).model_dump(),
     }
+
+
+# --- node usage (facts from node-manager) ------------------------------------------------------
+def _node_facts() -> tuple[type[BaseModel], type[BaseModel]] | None:
+    try:
+        from berth_node_manager import messages as node_messages  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # node-manager not installed beside cluster-manager: nodes are not counted
+        return None
+    return node_messages.NodeAdded, node_messages.NodeRemoved
+
+
+_NODE_FACTS = _node_facts()
+if _NODE_FACTS is not None:
+    NodeAdded, NodeRemoved = _NODE_FACTS
+
+    @app.handler(NodeAdded, concurrency=4)
+    async def count_node_added(fact: Any, ctx: Context) -> None:
+        key = f"{fact.tenant}/{fact.cluster}/{fact.node}"
+        with contextlib.suppress(AlreadyExists):
+            await app.store.collection(TENANT_NODES).create(
+                key,
+                {"tenant": fact.tenant, "cluster": fact.cluster, "pool": fact.pool, "node": fact.node},
+                caused_by=ctx.envelope.id,
+            )
+
+    @app.handler(NodeRemoved, concurrency=4)
+    async def count_node_removed(fact: Any, ctx: Context) -> None:
+        with contextlib.suppress(NotFound):
+            await app.store.collection(TENANT_NODES).delete(f"{fact.tenant}/{fact.cluster}/{fact.node}")

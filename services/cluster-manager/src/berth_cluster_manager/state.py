@@ -10,7 +10,8 @@ from pydantic import BaseModel
 CLUSTERS = "clusters"
 NAMESPACES = "cluster_namespaces"
 TENANT_LIMITS = "tenant_limits"
-COLLECTIONS = [CLUSTERS, NAMESPACES, TENANT_LIMITS]
+TENANT_NODES = "tenant_nodes"  # one record per node node-manager reported, to count against the nodes limit
+COLLECTIONS = [CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES]
 
 SOURCE = "/berth/cluster-manager"
 

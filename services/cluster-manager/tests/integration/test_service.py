@@ -264,7 +264,7 @@ async def test_tenant_cluster_limit(service: Facts) -> None:
     await eventually(
         lambda: [e for e in service.items if e.type == "berth.cluster.quota-changed.v1" and e.tenant == "t3"]
     )
-    assert (await query("tenant-limits", tenant="t3"))["remaining"] == {"clusters": 0}
+    assert (await query("tenant-limits", tenant="t3"))["remaining"]["clusters"] == 0
     await send(CreateCluster(spec={"name": "over", "provider": "local"}), tenant="t3")
     failed = await eventually(lambda: service.of("over", "failed.v1"))
     assert "clusters: tenant limit of 0 reached" in failed[0].data["reason"]
@@ -308,3 +308,20 @@ async def test_addons_install_with_helm_into_the_tenant_cluster(service: Facts) 
 async def await_status(tenant: str, cluster: str, addon: str) -> bool:
     items = (await query("list-addons", tenant=tenant, cluster=cluster))["items"]
     return any(a["name"] == addon and a["status"] == "uninstalled" for a in items)
+
+
+async def test_nodes_reported_by_node_manager_count_against_the_tenant_limit(service: Facts) -> None:
+    from berth_node_manager.messages import NodeAdded, NodeRemoved
+
+    await send(SetTenantLimits(nodes=5), tenant="t5")
+    for node in ("n1", "n2", "n1"):  # a duplicate report counts once
+        await send(NodeAdded(cluster="c1", tenant="t5", pool="default", node=node), tenant="t5")
+    await send(NodeAdded(cluster="c1", tenant="t5", pool="default", node="n3"), tenant="t5")
+    await send(NodeRemoved(cluster="c1", tenant="t5", pool="default", node="n3", reason="scale-in"), tenant="t5")
+
+    async def usage() -> dict[str, Any] | None:
+        got = await query("tenant-limits", tenant="t5")
+        return got if got["usage"]["nodes"] == 2 and got["limits"]["nodes"] == 5 else None
+
+    got = await eventually(usage, within=30)
+    assert got["remaining"]["nodes"] == 3
