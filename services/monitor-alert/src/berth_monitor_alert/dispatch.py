@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from .messages import AlertNotified, AlertNotifyFailed
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 PARALLEL_SENDS = 16
+SCAN_INTERVAL = 1.0  # seconds between store scans for due retries
 
 
 class Dispatcher:
@@ -40,6 +42,7 @@ class Dispatcher:
         self._wake_relay = wake_relay or (lambda: None)
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ready: dict[tuple[str, str], list[str]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -53,18 +56,28 @@ class Dispatcher:
             self._buckets[bkey] = SlidingWindow(per_minute=rate, clock=self.deps.clock.monotonic)
         return self._buckets[bkey]
 
+    def submit(self, tenant: str, channel: str, ids: list[str]) -> None:
+        """Fast path: notifications just queued by this process are sent without a store scan."""
+        self._ready.setdefault((tenant, channel), []).extend(ids)
+        self.wake()
+
     async def run(self) -> None:
+        next_scan = 0.0
         while True:
             self._wake.clear()
+            wait = 1.0
             try:
-                wait = await self.run_once()
+                self._start_ready()
+                if time.monotonic() >= next_scan:
+                    wait = await self.run_once()
+                    next_scan = time.monotonic() + min(wait, SCAN_INTERVAL)
+                wait = max(0.0, next_scan - time.monotonic())
             except Exception:
                 log.exception("dispatch round failed")
-                wait = 1.0
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
             # races with the event being set, and this loop would never stop.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.01, min(wait, 1.0))):
+                async with asyncio.timeout(max(0.01, wait)):
                     await self._wake.wait()
 
     async def stop(self) -> None:
@@ -75,11 +88,27 @@ class Dispatcher:
             with contextlib.suppress(BaseException):
                 await task
 
+    def _start_ready(self) -> None:
+        for (tenant, name), ids in list(self._ready.items()):
+            if self._drain(tenant, name, ids):
+                del self._ready[(tenant, name)]
+
+    def _drain(self, tenant: str, name: str, ids: list[str]) -> bool:
+        qkey = f"{tenant}:{name}"
+        if qkey in self._busy:
+            return False
+        self._busy.add(qkey)
+        task = asyncio.create_task(self._drain_channel(qkey, tenant, name, ids))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
     async def run_once(self) -> float:
-        """Start sending every due notification; seconds until the next one may be due."""
+        """Scan the store and start sending every due notification (retries, other replicas'
+        leftovers); returns seconds until the next one may be due."""
         col = self.store.collection(state.NOTIFICATIONS)
         now = self.deps.clock.now().timestamp()
-        next_wait = 1.0
+        next_wait = SCAN_INTERVAL
         by_channel: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for doc in await state.list_all(col, where={"state": "pending"}) + await state.list_all(
             col, where={"state": "failed"}
@@ -91,32 +120,26 @@ class Dispatcher:
                 continue
             by_channel.setdefault((doc["tenant"], doc["channel"]), []).append(doc)
         for (tenant, name), docs in by_channel.items():
-            qkey = f"{tenant}:{name}"
-            if qkey in self._busy:
-                continue
-            self._busy.add(qkey)
-            task = asyncio.create_task(self._drain_channel(qkey, tenant, name, docs))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            ordered = sorted(docs, key=lambda d: (d["next_at"], d["created_at"]))
+            self._drain(tenant, name, [d["id"] for d in ordered])
         return next_wait
 
-    async def _drain_channel(self, qkey: str, tenant: str, name: str, docs: list[dict[str, Any]]) -> None:
+    async def _drain_channel(self, qkey: str, tenant: str, name: str, ids: list[str]) -> None:
         try:
             ch = await state.channel(self.store, tenant, name)
-            ordered = sorted(docs, key=lambda d: (d["next_at"], d["created_at"]))
             if ch is not None and ch.rate is None:
                 # No platform rate limit (generic webhook, email): send several at once.
                 sem = asyncio.Semaphore(PARALLEL_SENDS)
 
-                async def one(listed: dict[str, Any]) -> None:
+                async def one(nid: str) -> None:
                     async with sem:
-                        await self._process(listed["id"], ch, name)
+                        await self._process(nid, ch, name)
 
-                await asyncio.gather(*(one(d) for d in ordered))
+                await asyncio.gather(*(one(i) for i in ids))
             else:
-                for listed in ordered:
-                    if not await self._process(listed["id"], ch, name):
-                        break  # rate-limited: keep this robot's order, go on next round
+                for nid in ids:
+                    if not await self._process(nid, ch, name):
+                        break  # rate-limited: keep this robot's order, the scan picks it up
         except Exception:
             log.exception("sending on channel %s failed", qkey)
         finally:

@@ -109,11 +109,12 @@ async def ingest_webhook(cmd: IngestWebhook, ctx: Context) -> None:
     except PayloadInvalid as exc:
         raise Poison(f"invalid Alertmanager payload: {exc}") from None
     now = deps.clock.now()
-    _, fresh = await ingest_mod.ingest(app.store, tenant=cmd.tenant, payload=payload, env=ctx.envelope, now=now)
+    queued, fresh = await ingest_mod.ingest(app.store, tenant=cmd.tenant, payload=payload, env=ctx.envelope, now=now)
+    for channel, nid in queued:
+        dispatcher().submit(cmd.tenant, channel, [nid])
     for alert in fresh:  # an HA peer's copy does not trigger scaling twice
         await scaler.on_alert(app.store, cmd.tenant, alert, now=now, cause=ctx.envelope)
     app.wake_relay()
-    dispatcher().wake()
 
 
 @app.handler(AckAlert)

@@ -172,9 +172,9 @@ async def queue_notification(
 
 async def ingest(
     store: Store, *, tenant: str, payload: WebhookPayload, env: Envelope, now: datetime
-) -> tuple[list[str], list[Alert]]:
+) -> tuple[list[tuple[str, str]], list[Alert]]:
     """Record every alert of the webhook and queue notifications for the new ones.
-    Returns the notification ids and the alerts this webhook was first to bring."""
+    Returns (channel, notification id) pairs and the alerts this webhook was first to bring."""
     chans = await state.channels(store, tenant)
     routes = await state.routes(store, tenant)
     active = [s for s in await state.silences(store, tenant) if s.active(now)]
@@ -189,19 +189,22 @@ async def ingest(
             continue
         for name in route(routes, alert.labels):
             by_channel[name].append(alert)
-    ids = []
+    ids: list[tuple[str, str]] = []
     for name, alerts in by_channel.items():
         keys = [dedupe_key(payload.groupKey, a) for a in alerts]
         ids.append(
-            await queue_notification(
-                store,
-                tenant=tenant,
-                channel_name=name,
-                channel=chans.get(name),
-                alerts=alerts,
-                dedupe_keys=keys,
-                payload=payload,
-                now=now,
+            (
+                name,
+                await queue_notification(
+                    store,
+                    tenant=tenant,
+                    channel_name=name,
+                    channel=chans.get(name),
+                    alerts=alerts,
+                    dedupe_keys=keys,
+                    payload=payload,
+                    now=now,
+                ),
             )
         )
     return ids, fresh
