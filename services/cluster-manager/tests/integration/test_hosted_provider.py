@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 from berth_cluster_manager import kube
@@ -73,6 +74,26 @@ async def test_hosted_cluster_runs_upgrades_in_order_and_deletes_clean(kube_clus
             assert sts is not None
             assert sts["spec"]["template"]["spec"]["containers"][0]["image"].endswith("etcd:3.6.16-0")
         assert (await provider.health(ref)).healthy
+
+        # two-phase CA rotation: new leaves in the Secret, the control plane rolled to pick them up
+        async with kube_cluster.client() as api:
+            before = await kube.get(api, "Secret", "hc1-pki", ns)
+        changed = await provider.rotate_ca(ref, phase="start")
+        assert "apiserver" in changed and "admin" in changed
+        async with kube_cluster.client() as api:
+            after = await kube.get(api, "Secret", "hc1-pki", ns)
+            assert before is not None and after is not None
+            assert after["data"]["apiserver.crt"] != before["data"]["apiserver.crt"]
+            bundle = base64.b64decode(after["data"]["ca.crt"]).decode()
+            assert bundle.count("BEGIN CERTIFICATE") == 2  # old and new CA trusted mid-rotation
+            dep = await kube.get(api, "Deployment", "hc1-kube-apiserver", ns)
+            assert dep is not None and "berth.io/pki-changed-at" in dep["spec"]["template"]["metadata"]["annotations"]
+        await provider.rotate_ca(ref, phase="complete")
+        async with kube_cluster.client() as api:
+            done = await kube.get(api, "Secret", "hc1-pki", ns)
+            assert done is not None
+            assert base64.b64decode(done["data"]["ca.crt"]).decode().count("BEGIN CERTIFICATE") == 1
+        assert await provider.renew_certificates(ref) == []  # nothing near expiry
     finally:
         if cluster.phase not in (Phase.DELETED,):
             cluster = Cluster.from_doc({**cluster.to_doc(), "phase": "Running", "operation": None})
