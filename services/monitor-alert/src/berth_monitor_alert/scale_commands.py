@@ -1,9 +1,5 @@
-"""Commands monitor-alert sends to other services to scale things.
-
-They belong to the receiving services' messages modules and are re-exported here:
-``ScaleWorkload`` is release-orchestrator's, ``ScalePool`` node-manager's (it accepts
-``size`` as an alias of ``replicas``, as monitor-alert sends it).
-"""
+"""Commands monitor-alert sends to scale things, owned by the receiving services' messages
+modules (services may import each other's messages modules only)."""
 
 from __future__ import annotations
 
