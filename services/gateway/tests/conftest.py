@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,38 +17,36 @@ from berth_common.store import MemoryStore
 from berth_gateway.backend import BusBackend
 from berth_gateway.context import Gateway
 from berth_gateway.http import TRACKER_KEY, build_app
+from berth_testkit.nats import NatsServer
 from berth_testkit.procs import Proc, free_port
 from gwtest import Stack, settings
 from stubs import StubWorld, stub_registry
 
 
-async def _start_real_services(nats_url: str, data_dir: Path) -> tuple[list[Any], list[Proc]]:
-    """registry-sync runs in-process; monitor-alert as its own process (`berth-monitor-alert`),
-    because in one interpreter its model of node-manager's scale-pool command collides with
-    berth_node_manager.messages (which cluster-manager's messages import)."""
-    from berth_common.runtime.settings import ServiceSettings
-    from berth_registry_sync import handlers as rs_handlers
-    from berth_registry_sync import scheduler  # noqa: F401  (declares itself on the app)
-
-    apps = [rs_handlers.app]
-    for app in apps:
-        settings = ServiceSettings(nats_url=nats_url, data_dir=data_dir / app.name, http_port=0)
-        await app.start(settings, store=MemoryStore())
-    port = free_port()
-    ma = Proc(
-        "monitor-alert",
-        [sys.executable, "-c", "from berth_monitor_alert.main import main; main()"],
-        log_dir=data_dir,
-        env={
-            "BERTH_NATS_URL": nats_url,
-            "BERTH_STORE_URL": "memory://",
-            "BERTH_DATA_DIR": str(data_dir / "ma"),
-            "BERTH_HTTP_PORT": str(port),
-            "BERTH_LOG_JSON": "false",
-        },
-    ).start()
-    ma.wait_ready(lambda: _ready(port), timeout=60, what="monitor-alert /readyz")
-    return apps, [ma]
+async def _start_real_services(nats_url: str, data_dir: Path) -> list[Proc]:
+    """monitor-alert and registry-sync exist: each runs as its own process (its console entry
+    point) on our NATS. Separate processes also keep their module-level apps free for their
+    own tests, and keep monitor-alert's model of node-manager's scale-pool command away from
+    berth_node_manager.messages (the two collide in one interpreter)."""
+    procs = []
+    for service in ("monitor-alert", "registry-sync"):
+        port = free_port()
+        module = "berth_" + service.replace("-", "_") + ".main"
+        proc = Proc(
+            service,
+            [sys.executable, "-c", f"from {module} import main; main()"],
+            log_dir=data_dir,
+            env={
+                "BERTH_NATS_URL": nats_url,
+                "BERTH_STORE_URL": "memory://",
+                "BERTH_DATA_DIR": str(data_dir / service),
+                "BERTH_HTTP_PORT": str(port),
+                "BERTH_LOG_JSON": "false",
+            },
+        ).start()
+        procs.append(proc)
+        proc.wait_ready(lambda port=port: _ready(port), timeout=60, what=f"{service} /readyz")
+    return procs
 
 
 def _ready(port: int) -> bool:
@@ -63,10 +60,13 @@ def _ready(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-async def stack(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    # A nats-server of our own: the stub cluster-manager's consumers must never meet the real
+    # cluster-manager's on the session-wide server when the whole repository's suite runs.
+    nats_server = NatsServer(work_dir=tmp_path_factory.mktemp("gateway-nats")).start()
     registry = stub_registry()
     world = StubWorld(registry)
-    services, procs = await _start_real_services(nats_server.url, tmp_path_factory.mktemp("services"))
+    procs = await _start_real_services(nats_server.url, tmp_path_factory.mktemp("services"))
     buses = world.build()
     for bus in buses:
         await bus.connect(servers=nats_server.url, max_wait=10)
@@ -86,7 +86,6 @@ async def stack(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> A
     await app[TRACKER_KEY].stop()
     for bus in [*buses, gbus]:
         await bus.close()
-    for svc in services:
-        await svc.stop()
     for proc in procs:
         proc.stop()
+    nats_server.stop()
