@@ -13,6 +13,7 @@ import yaml
 from berth_cluster_manager import handlers, kube
 from berth_cluster_manager.app import app
 from berth_cluster_manager.binaries import find
+from berth_cluster_manager.domain import parse_spec
 from berth_cluster_manager.messages import (
     CompleteCaRotation,
     CreateCluster,
@@ -28,10 +29,13 @@ from berth_cluster_manager.messages import (
     UpgradeCluster,
 )
 from berth_cluster_manager.providers import Providers
+from berth_cluster_manager.providers.base import ClusterRef
+from berth_cluster_manager.providers.hosted import HostedProvider
 from berth_cluster_manager.providers.local import LocalProvider
 from berth_common.events import Envelope
 from berth_common.runtime.settings import ServiceSettings
 from berth_common.store.memory import MemoryStore
+from berth_testkit.kube import KubeCluster
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.config import new_client_from_config_dict
@@ -48,9 +52,16 @@ class Facts:
 
 
 @pytest.fixture(scope="module")
-async def service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Facts]:
+async def service(
+    nats_server: NatsServer, kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Facts]:
     data = tmp_path_factory.mktemp("cm")
-    handlers.wiring.providers = Providers({"local": LocalProvider(data, ready_timeout=90)})
+    handlers.wiring.providers = Providers(
+        {
+            "local": LocalProvider(data, ready_timeout=90),
+            "hosted": HostedProvider(kube_cluster.api_client, ready_timeout=120),
+        }
+    )
     settings = ServiceSettings(nats_url=nats_server.url, data_dir=data, http_port=0, log_json=False)
     await app.start(settings, store=MemoryStore())
     facts = Facts()
@@ -325,3 +336,33 @@ async def test_nodes_reported_by_node_manager_count_against_the_tenant_limit(ser
 
     got = await eventually(usage, within=30)
     assert got["remaining"]["nodes"] == 3
+
+
+async def test_hosted_cluster_through_the_bus_goes_running_and_deletes_clean(
+    service: Facts, kube_cluster: KubeCluster
+) -> None:
+    await send(CreateCluster(spec={"name": "hosted1", "provider": "hosted", "ha": True}), tenant="t6")
+    await eventually(lambda: service.of("hosted1", "running.v1"), within=180)
+    detail = await query("get-cluster", tenant="t6", cluster="hosted1")
+    assert detail["control_plane"]["healthy"] is True
+    assert set(detail["control_plane"]["components"]) == {
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+    }
+    # the tenant API server runs as kwok-faked pods: the detail says so instead of failing
+    assert "error" in detail["allocation"]
+    registered = [
+        e
+        for e in service.items
+        if e.type == "berth.cmd.node-manager.register-cluster.v1" and e.data["cluster"] == "hosted1"
+    ]
+    assert registered and registered[0].data["simulated"] is False
+    await send(DeleteCluster(cluster="hosted1"), tenant="t6")
+    await eventually(lambda: service.of("hosted1", "deleted.v1"), within=180)
+    provider = handlers.wiring.providers.get("hosted")  # type: ignore[union-attr]
+    assert isinstance(provider, HostedProvider)
+    async with kube_cluster.client() as api:
+        ref = ClusterRef(tenant="t6", name="hosted1", spec=parse_spec({"name": "hosted1"}))
+        assert await provider.leftovers(api, ref) == []
