@@ -7,6 +7,7 @@ its ``data`` and to the NATS subject it travels on. Facts go to
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -32,7 +33,7 @@ class MessageSpec:
     type: str
     kind: Kind
     subject: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     description: str
 
 
