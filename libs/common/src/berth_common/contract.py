@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from .events import Envelope, Registry, registry as default_registry
+from .events import Envelope, Registry
+from .events import registry as default_registry
 
 SERVICE_PACKAGES = (
     "berth_cluster_manager",
@@ -36,6 +37,46 @@ def load_all_messages() -> list[str]:
             continue
         found.append(f"{pkg}.messages")
     return found
+
+
+DOMAIN_OWNERS = {
+    "cluster": "cluster-manager",
+    "node": "node-manager",
+    "registry": "registry-sync",
+    "release": "release-orchestrator",
+    "alert": "monitor-alert",
+    "dr": "dr-switcher",
+}
+
+
+def service_wiring() -> dict[str, dict[str, list[str]]]:
+    """For each service: the subjects it consumes and the queries it answers, read from its app."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for pkg in SERVICE_PACKAGES:
+        try:
+            main = importlib.import_module(f"{pkg}.main")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (pkg, f"{pkg}.main"):
+                raise
+            continue
+        app = getattr(main, "app", None)
+        if app is None:
+            continue
+        out[app.name] = {
+            "consumes": sorted({h.subject for h in app.bus.handlers.values()}),
+            "answers": sorted(s for s in app.bus.subjects if s.startswith("berth.api.")),
+        }
+    return out
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    p, s = pattern.split("."), subject.split(".")
+    for i, tok in enumerate(p):
+        if tok == ">":
+            return len(s) > i
+        if i >= len(s) or (tok != "*" and tok != s[i]):
+            return False
+    return len(p) == len(s)
 
 
 def schema_file_name(type_: str) -> str:
@@ -70,7 +111,13 @@ def asyncapi(reg: Registry = default_registry) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    wiring = service_wiring()
     for spec in reg:
+        consumers = sorted(svc for svc, w in wiring.items() if any(_matches(p, spec.subject) for p in w["consumes"]))
+        if spec.kind == "event":
+            publishers = [DOMAIN_OWNERS.get(spec.subject.split(".")[2], spec.subject.split(".")[2])]
+        else:
+            publishers = ["gateway (HTTP and chatops) or another service"]
         key = spec.type.replace(".", "_")
         messages[key] = {
             "name": spec.type,
@@ -80,7 +127,10 @@ def asyncapi(reg: Registry = default_registry) -> dict[str, Any]:
             "payload": {"$ref": f"./schemas/{schema_file_name(spec.type)}"},
         }
         channel_key = spec.subject.replace(".", "_").replace("-", "_")
-        channel = channels.setdefault(channel_key, {"address": spec.subject, "messages": {}})
+        channel = channels.setdefault(
+            channel_key,
+            {"address": spec.subject, "messages": {}, "x-berth-publishers": publishers, "x-berth-consumers": consumers},
+        )
         channel["messages"][key] = {"$ref": f"#/components/messages/{key}"}
         operations[f"{spec.kind}_{key}"] = {
             "action": "send" if spec.kind == "event" else "receive",
@@ -101,6 +151,7 @@ def asyncapi(reg: Registry = default_registry) -> dict[str, Any]:
         },
         "defaultContentType": "application/cloudevents+json",
         "channels": dict(sorted(channels.items())),
+        "x-berth-queries": {svc: w["answers"] for svc, w in sorted(wiring.items())},
         "operations": dict(sorted(operations.items())),
         "components": {"messages": dict(sorted(messages.items()))},
     }
