@@ -13,7 +13,6 @@ import pytest
 from aiohttp import ClientSession, web
 from berth_common.events import Envelope
 from berth_common.runtime.settings import ServiceSettings
-from berth_common.store.memory import MemoryStore
 from berth_registry_sync import handlers, scheduler  # noqa: F401  (declare themselves on the app)
 from berth_registry_sync.app import app
 from berth_registry_sync.domain.dr import DrPairSpec
@@ -38,7 +37,7 @@ async def service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFact
     settings = ServiceSettings(
         nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("rs"), http_port=0, log_json=False
     )
-    await app.start(settings, store=MemoryStore())
+    await app.start(settings)  # the embedded default store: SQLite in the data dir
     yield
     await app.stop()
 
@@ -77,7 +76,12 @@ async def setup_pair(tenant: str, a: Registry, b: Registry, *, password_b: str |
     await send(
         PutPolicy(policy=PolicySpec(tenant=tenant, name="p1", source="src", destination="dst", **policy)), tenant
     )
-    await eventually(lambda: app.bus.request("registry-sync", "list-policies", {"tenant": tenant}))
+    await eventually(lambda: policy_defined(tenant, "p1"))
+
+
+async def policy_defined(tenant: str, name: str) -> bool:
+    got = await app.bus.request("registry-sync", "list-policies", {"tenant": tenant})
+    return any(p["name"] == name for p in got["items"])
 
 
 async def registries_defined(tenant: str, n: int) -> bool:
