@@ -36,6 +36,7 @@ async def test_autoscaler_adds_a_node_for_pending_pods_and_removes_it_when_they_
     # each pod needs 1 of the node's 1.93 allocatable CPUs: one fits, the second cannot be scheduled
     await k8s.AppsV1Api(api).create_namespaced_deployment(ns, deployment("batch", replicas=2, pool="auto", cpu="1"))
     await eventually(lambda: _pending(api, ns, "batch"), what="a pod marked Unschedulable")
+    await eventually(lambda: _running(api, ns, "batch", 1), what="one batch pod Running")
 
     state = AutoscalerState()
     decisions, state = await ops.autoscale_step([pool], state, policy)

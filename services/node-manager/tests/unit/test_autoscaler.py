@@ -18,8 +18,8 @@ def test_pending_pods_scale_the_pool_whose_flavour_fits() -> None:
     small = pool("small", autoscaling=ON)
     big = pool("big", flavour=Flavour(cpu=8, memory_gib=32), autoscaling=ON)
     nodes = [
-        node_usage(node("s1", pool="small"), []),
-        node_usage(node("b1", pool="big", cpu="7900m", memory="29Gi"), []),
+        node_usage(node("s1", pool="small"), [pod("s-busy", node="s1", cpu="1900m")]),
+        node_usage(node("b1", pool="big", cpu="7900m", memory="29Gi"), [pod("b-busy", node="b1", cpu="7")]),
     ]
     pending = [pod("fat-1", cpu="4", memory="8Gi", pending=True), pod("fat-2", cpu="3", memory="8Gi", pending=True)]
     decisions, state = decide(
@@ -67,7 +67,7 @@ def test_no_pool_fits_is_reported_once_with_reason() -> None:
     state = AutoscalerState()
     decisions, state = decide(
         pools=[pool("small", autoscaling=Autoscaling(enabled=True, max_count=1)), tainted],
-        nodes=[node_usage(node("s1", pool="small"), [])],
+        nodes=[node_usage(node("s1", pool="small"), [pod("busy", node="s1", cpu="1900m")])],
         pending=pending,
         state=state,
         now=clock.now(),
@@ -79,7 +79,7 @@ def test_no_pool_fits_is_reported_once_with_reason() -> None:
     assert "at their max: small (1/1)" in reasons["default/plain"]
     again, _ = decide(
         pools=[pool("small", autoscaling=Autoscaling(enabled=True, max_count=1)), tainted],
-        nodes=[node_usage(node("s1", pool="small"), [])],
+        nodes=[node_usage(node("s1", pool="small"), [pod("busy", node="s1", cpu="1900m")])],
         pending=pending,
         state=state,
         now=clock.now(),
@@ -131,3 +131,20 @@ def test_never_below_min_and_not_while_pods_pend() -> None:
     pending = [pod("x", cpu="64", pending=True)]
     decisions, _ = decide(pools=[p2], nodes=usage2, pending=pending, state=state, now=clock.now(), policy=POLICY)
     assert [d.action for d in decisions] == ["no-scale-up"]
+
+
+def test_pending_pods_that_fit_existing_nodes_need_no_new_node() -> None:
+    clock = FakeClock()
+    small = pool("small", count=1, autoscaling=ON)
+    # Ready, but the lifecycle controller's not-ready taint is still on it: it is lifted soon, ignore it
+    fresh = node("s1", pool="small", taints=[{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}])
+    pending = [pod("a", cpu="1", pending=True), pod("b", cpu="1", pending=True)]
+    decisions, _ = decide(
+        pools=[small],
+        nodes=[node_usage(fresh, [])],
+        pending=pending,
+        state=AutoscalerState(),
+        now=clock.now(),
+        policy=POLICY,
+    )
+    assert [(d.action, d.before, d.after, d.pods) for d in decisions] == [("scale-up", 1, 2, ["default/b"])]

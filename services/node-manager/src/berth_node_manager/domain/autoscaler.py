@@ -24,6 +24,7 @@ from .pools import NodePool
 from .quantity import cores, gib
 from .selectors import tolerates_all
 
+LIFECYCLE_TAINT_PREFIX = "node.kubernetes.io/"
 Action = Literal["scale-up", "scale-down", "no-scale-up"]
 
 
@@ -233,7 +234,7 @@ def _scale_up(
     waiting = {n.ref for n in needs}
     st.noted = {k: v for k, v in st.noted.items() if k in waiting}
     counts = {p.name: p.count for p in pools}
-    left = list(needs)
+    left = _fit_existing(needs, nodes)
     used: set[str] = set()  # a pool packs once per step; its upcoming nodes are spoken for after that
     while left:
         best: tuple[int, float, str] | None = None
@@ -301,6 +302,29 @@ def _scale_up(
             )
         )
     return decisions
+
+
+def _fit_existing(needs: list[PodNeed], nodes: list[NodeUsage]) -> list[PodNeed]:
+    """Pending pods that no existing Ready, schedulable node has room for (cluster-autoscaler's
+    "filter out schedulable"): a pod the scheduler simply has not placed yet needs no new node.
+    The node lifecycle controller's own taints (node.kubernetes.io/...) are ignored on a Ready node:
+    they are lifted once it has seen the node Ready."""
+    bins = [
+        (n, _Bin(n.alloc_cpu - n.used_cpu, n.alloc_memory_gib - n.used_memory_gib))
+        for n in nodes
+        if n.ready and n.schedulable
+    ]
+    left: list[PodNeed] = []
+    for need in sorted(needs, key=lambda n: (n.cpu, n.memory_gib), reverse=True):
+        placed = False
+        for node, room in bins:
+            taints = [t for t in node.taints if not t.key.startswith(LIFECYCLE_TAINT_PREFIX)]
+            if need.fits_labels(node.labels, taints) and room.take(need):
+                placed = True
+                break
+        if not placed:
+            left.append(need)
+    return left
 
 
 def _names(refs: list[str], limit: int = 3) -> str:
