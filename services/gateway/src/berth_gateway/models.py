@@ -206,6 +206,10 @@ class DrSwitch(Body):
     force: bool = False
 
 
+class DrDrill(DrSwitch):
+    duration_seconds: float = Field(default=300.0, gt=0, le=86400, description="switch back after this long")
+
+
 class TenantCreate(Body):
     name: Name
     display_name: str = Field(default="", max_length=120)

@@ -574,7 +574,7 @@ ROUTES: tuple[Route, ...] = (
         "Run a DR drill",
         role="tenant-admin",
         target="dr-groups/{group}",
-        body=m.DrSwitch,
+        body=m.DrDrill,
         done=("switched",),
     ),
 )
