@@ -93,7 +93,11 @@ async def kube_cluster(kube_api: KubeApi, parts_dir: Path) -> AsyncIterator[Kube
     began = time.monotonic()
     cluster = KubeCluster(kube_api, parts_dir / "kube-cluster").start()
     try:
-        await asyncio.gather(*(cluster.create_node(name, zone=zone) for name, zone in KWOK_NODES))
+        # The whole session shares these nodes (every service's kube tests, the chart install, the
+        # drain bench's 100 pods), so they are roomy: a full node would look like a product bug.
+        await asyncio.gather(
+            *(cluster.create_node(name, zone=zone, cpu="128", memory="1Ti", pods="500") for name, zone in KWOK_NODES)
+        )
     except BaseException:
         cluster.stop()
         raise

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from berth_common.events import Registry
 from berth_common.events import registry as default_registry
-from berth_common.store import Store
+from berth_common.store import InvalidInput, Store
 from pydantic import BaseModel, ValidationError
 
 from .audit import AuditLog
@@ -144,6 +144,10 @@ async def problems_and_audit(request: web.Request, handler: Handler) -> web.Stre
         http_err = _http_error(request, exc)
         detail = http_err.detail
         resp = problem_response(http_err, instance=request.path, request_id=rid)
+    except InvalidInput as exc:
+        # the last line of defence: input the models let through but the store refuses
+        status, detail = 400, str(exc)[:300]
+        resp = problem_response(ApiError(400, f"invalid input: {detail}"), instance=request.path, request_id=rid)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         status, detail = 500, "internal error"

@@ -226,10 +226,13 @@ class TokenCreate(Body):
     expires_in_days: int = Field(default=90, ge=1, le=3650)
 
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
 class ChatBindingCreate(Body):
     platform: Literal["dingtalk", "feishu", "slack"]
-    chat_user: str = Field(min_length=1, max_length=255)
-    user: str = Field(min_length=1, max_length=255)
+    chat_user: str = Field(min_length=1, max_length=255, pattern=PRINTABLE, description="the chat platform's user id")
+    user: str = Field(min_length=1, max_length=255, pattern=PRINTABLE)
 
 
 # --- responses -----------------------------------------------------------------------------

@@ -113,9 +113,10 @@ class Rig:
                 return rel
             if time.monotonic() > deadline:
                 cur = rel.current
+                seen = await self.runner._observe(rel, self.runner.deps.clock.now())
                 raise AssertionError(
                     f"{what or 'condition'} not reached in {within:g}s: phase {rel.phase}, "
-                    f"step {cur.name if cur else None}, reason {rel.reason!r}"
+                    f"step {cur.name if cur else None}, reason {rel.reason!r}, waiting on {seen.not_available}"
                 )
             await asyncio.sleep(0.2)
 

@@ -24,6 +24,10 @@ class StoreError(Exception):
     """Base class of store errors."""
 
 
+class InvalidInput(StoreError, ValueError):
+    """A key, collection name or document the store refuses (says which and why)."""
+
+
 class Conflict(StoreError):
     """The record changed since it was read (resource_version mismatch)."""
 

@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .base import InvalidInput
+
 COLLECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 MAX_KEY_LENGTH = 512
@@ -19,17 +21,19 @@ Scalar = str | int | float | bool | None
 
 def check_collection_name(name: str) -> str:
     if not isinstance(name, str) or not COLLECTION_NAME.match(name):
-        raise ValueError(f"collection name {name!r} is invalid: use a letter then up to 62 letters, digits, '_' or '-'")
+        raise InvalidInput(
+            f"collection name {name!r} is invalid: use a letter then up to 62 letters, digits, '_' or '-'"
+        )
     return name
 
 
 def check_key(collection: str, key: str) -> str:
     if not isinstance(key, str) or not key:
-        raise ValueError(f"{collection}: key must be a non-empty string, got {key!r}")
+        raise InvalidInput(f"{collection}: key must be a non-empty string, got {key!r}")
     if len(key) > MAX_KEY_LENGTH:
-        raise ValueError(f"{collection}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}")
+        raise InvalidInput(f"{collection}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}")
     if "\x00" in key:
-        raise ValueError(f"{collection}: key {key!r} contains a NUL character")
+        raise InvalidInput(f"{collection}: key {key!r} contains a NUL character")
     return key
 
 
@@ -37,11 +41,11 @@ def canonical_data(collection: str, key: str, data: Mapping[str, Any]) -> dict[s
     """A deep JSON copy of ``data`` (tuples become lists; no aliasing of the caller's
     objects); ValueError naming the record if it is not a JSON object."""
     if not isinstance(data, Mapping):
-        raise ValueError(f"{collection}/{key}: data must be a mapping, got {type(data).__name__}")
+        raise InvalidInput(f"{collection}/{key}: data must be a mapping, got {type(data).__name__}")
     try:
         text = json.dumps(data, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{collection}/{key}: data is not JSON-serialisable: {exc}") from exc
+        raise InvalidInput(f"{collection}/{key}: data is not JSON-serialisable: {exc}") from exc
     out: dict[str, Any] = json.loads(text)
     return out
 
@@ -55,33 +59,33 @@ def check_where(collection: str, where: Mapping[str, Any] | None) -> dict[str, S
     if where is None:
         return {}
     if not isinstance(where, Mapping):
-        raise ValueError(f"{collection}: where must be a mapping, got {type(where).__name__}")
+        raise InvalidInput(f"{collection}: where must be a mapping, got {type(where).__name__}")
     out: dict[str, Scalar] = {}
     for field, value in where.items():
         if not isinstance(field, str) or not FIELD_NAME.match(field):
-            raise ValueError(
+            raise InvalidInput(
                 f"{collection}: where field {field!r} is invalid: a top-level data field name "
                 "(letters, digits, '_' or '-', not starting with a digit or '-')"
             )
         if value is not None and not isinstance(value, str | int | float | bool):
-            raise ValueError(
+            raise InvalidInput(
                 f"{collection}: where[{field!r}] must be a string, number, boolean or None, got {type(value).__name__}"
             )
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{collection}: where[{field!r}] must be a finite number")
+            raise InvalidInput(f"{collection}: where[{field!r}] must be a finite number")
         out[field] = value
     return out
 
 
 def check_limit(collection: str, limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"{collection}: limit must be an integer in 1..{MAX_LIMIT}, got {limit!r}")
+        raise InvalidInput(f"{collection}: limit must be an integer in 1..{MAX_LIMIT}, got {limit!r}")
     return limit
 
 
 def check_after(collection: str, after: str | None) -> str | None:
     if after is not None and not isinstance(after, str):
-        raise ValueError(f"{collection}: after must be a key (string), got {type(after).__name__}")
+        raise InvalidInput(f"{collection}: after must be a key (string), got {type(after).__name__}")
     return after
 
 
@@ -89,7 +93,7 @@ def check_version(collection: str, key: str, version: int | None, *, name: str) 
     if version is None:
         return
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"{collection}/{key}: {name} must be a positive integer, got {version!r}")
+        raise InvalidInput(f"{collection}/{key}: {name} must be a positive integer, got {version!r}")
 
 
 def matches(data: Mapping[str, Any], where: Mapping[str, Scalar]) -> bool:
