@@ -1,4 +1,4 @@
-# ruff: noqa: ASYNC109  (wait_for takes timeout= like the testkit helpers)
+
 """Fixtures for the bus tests: a fresh registry with models of a unique domain per test,
 and buses that are closed when the test ends."""
 
