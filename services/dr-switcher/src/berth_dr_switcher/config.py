@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
+from berth_common.clock import Clock
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import new_client_from_config
 from pydantic import Field, SecretStr
@@ -37,11 +37,6 @@ def parse_servers(text: str) -> list[tuple[str, int]]:
             raise ValueError(f"BERTH_DR_PDNS_VERIFY: {item!r} is not ip:port")
         out.append((host, int(port)))
     return out
-
-
-class Clock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class NoProvider(Exception):

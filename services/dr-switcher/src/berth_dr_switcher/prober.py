@@ -12,12 +12,12 @@ import socket
 import time
 
 from berth_common.store import NotFound, Store
+from berth_common.store.lease import Lease
 
 from . import groups, metrics, state
 from .config import Deps
 from .domain.events import SwitchStarted
 from .domain.group import DrGroup
-from .lease import Lease
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "prober"

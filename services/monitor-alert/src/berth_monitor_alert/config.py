@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from berth_common.clock import Clock
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .adapters.senders import Sender
@@ -25,16 +24,6 @@ class MonitorSettings(BaseSettings):
 
     def alertmanagers(self) -> list[str]:
         return [u.strip() for u in self.alertmanager_urls.split(",") if u.strip()]
-
-
-class Clock:
-    """Wall time for records and signatures, monotonic time for rate limits."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 @dataclass

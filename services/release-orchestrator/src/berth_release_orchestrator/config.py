@@ -6,8 +6,8 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from berth_common.clock import Clock
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,11 +22,6 @@ class ReleaseSettings(BaseSettings):
     prometheus_url: str = Field(default="", description="default Prometheus for metric analysis")
     tick_seconds: float = Field(default=2.0, gt=0, description="how often the runner advances releases")
     lease_seconds: float = Field(default=15.0, gt=0, description="runner leader lease time to live")
-
-
-class Clock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 import aiohttp
-from berth_common.store import AlreadyExists, Conflict, Store
+from berth_common.store import Conflict, Store
+from berth_common.store.lease import Lease
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from . import state
@@ -20,7 +21,6 @@ from .adapters.kube import KubeError, Workloads
 from .adapters.prometheus import QueryFailed, instant
 from .config import Deps
 from .domain.analysis import AnalysisSpec, Measurement, judge
-from .domain.lease import can_take, lease
 from .domain.release import Release, Seen, advance, desired
 
 log = logging.getLogger(__name__)
@@ -56,35 +56,25 @@ class Runner:
             self._http = None
 
     async def hold_lease(self) -> bool:
-        """Take or renew the lease with compare-and-set; False while another replica holds it."""
-        col = self.store.collection(state.LEASES)
-        now = self.deps.clock.now()
-        me = self.deps.holder
-        fresh = lease(holder=me, now=now, ttl=self.deps.settings.lease_seconds)
-        rec = await col.get(LEASE_KEY)
-        try:
-            if rec is None:
-                await col.create(LEASE_KEY, fresh)
-            elif can_take(rec.data, holder=me, now=now):
-                await col.replace(LEASE_KEY, fresh, expected_version=rec.version)
-            else:
-                self.leader = False
-                return False
-        except (Conflict, AlreadyExists):
-            self.leader = False
-            return False
-        if not self.leader:
-            log.info("runner lease taken", extra={"holder": me})
-        self.leader = True
-        return True
+        """Take or renew the lease; False while another replica holds it."""
+        held = await self._lease().acquire()
+        if held and not self.leader:
+            log.info("runner lease taken", extra={"holder": self.deps.holder})
+        self.leader = held
+        return held
 
     async def release_lease(self) -> None:
-        col = self.store.collection(state.LEASES)
-        rec = await col.get(LEASE_KEY)
-        if rec is not None and rec.data.get("holder") == self.deps.holder:
-            with contextlib.suppress(Conflict):
-                await col.delete(LEASE_KEY, expected_version=rec.version)
+        await self._lease().release()
         self.leader = False
+
+    def _lease(self) -> Lease:
+        return Lease(
+            self.store.collection(state.LEASES),
+            LEASE_KEY,
+            holder=self.deps.holder,
+            ttl=self.deps.settings.lease_seconds,
+            clock=self.deps.clock,
+        )
 
     async def tick_all(self) -> None:
         col = self.store.collection(state.RELEASES)

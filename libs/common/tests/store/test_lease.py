@@ -1,12 +1,12 @@
-"""The prober lease: one holder at a time, taken over only after it expires."""
+"""The leader lease: one holder at a time, taken over only after it expires."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from berth_common.clock import Clock
+from berth_common.store.lease import Lease
 from berth_common.store.memory import MemoryStore
-from berth_dr_switcher.config import Clock
-from berth_dr_switcher.lease import Lease
 
 
 class FakeClock(Clock):

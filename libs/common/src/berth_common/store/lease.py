@@ -1,13 +1,12 @@
-"""A leader lease as a store record with an expiry, taken and renewed by compare-and-set
-(the runtime has no lease helper yet). Only the holder runs the prober."""
+"""A leader lease as a store record with an expiry, taken and renewed by compare-and-set, so that
+one replica of a service runs a singleton loop (a prober, a step runner, a scheduler)."""
 
 from __future__ import annotations
 
 import contextlib
 
-from berth_common.store import AlreadyExists, Collection, Conflict, NotFound
-
-from .config import Clock
+from ..clock import Clock
+from .base import AlreadyExists, Collection, Conflict, NotFound
 
 
 class Lease:
