@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
+from berth_common.clock import Clock
 from berth_common.events import new_id
+from berth_common.store.lease import Lease
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -193,8 +196,18 @@ async def repair_step(cluster: str) -> list[NodeRepaired]:
 
 @app.background
 async def node_loops(_app: Any) -> None:
+    # One replica at a time decides: two autoscalers would both add a node for the same pending pod.
+    lease = Lease(
+        app.store.collection("leases"),
+        "node-loops",
+        holder=f"{socket.gethostname()}-{os.getpid()}-{new_id()[:6]}",
+        ttl=3 * LoopSettings.interval_seconds,
+        clock=Clock(),
+    )
     while True:
         await asyncio.sleep(LoopSettings.interval_seconds)
+        if not await lease.acquire():
+            continue
         for data in await _clusters():
             for step in (autoscale_step, repair_step):
                 try:
