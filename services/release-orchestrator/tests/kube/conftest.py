@@ -114,9 +114,20 @@ class Rig:
             if time.monotonic() > deadline:
                 cur = rel.current
                 seen = await self.runner._observe(rel, self.runner.deps.clock.now())
+                pods = await k8s.CoreV1Api(self.wl.api).list_namespaced_pod(self.namespace)
+                placed = [
+                    (
+                        p.metadata.name,
+                        p.spec.node_name,
+                        p.status.phase,
+                        [(c.type, c.status, c.reason) for c in p.status.conditions or []],
+                    )
+                    for p in pods.items
+                ]
                 raise AssertionError(
                     f"{what or 'condition'} not reached in {within:g}s: phase {rel.phase}, "
-                    f"step {cur.name if cur else None}, reason {rel.reason!r}, waiting on {seen.not_available}"
+                    f"step {cur.name if cur else None}, reason {rel.reason!r}, "
+                    f"waiting on {seen.not_available}, pods {placed}"
                 )
             await asyncio.sleep(0.2)
 
