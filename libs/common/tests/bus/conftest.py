@@ -1,4 +1,3 @@
-
 """Fixtures for the bus tests: a fresh registry with models of a unique domain per test,
 and buses that are closed when the test ends."""
 

@@ -51,8 +51,12 @@ def test_invalid_data_is_rejected_naming_the_field(reg: Registry) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"{}", json.dumps({"source": "x", "type": "Bad Type"}).encode(),
-     json.dumps({"source": "x", "type": "berth.a.b.v1", "specversion": "0.3"}).encode()],
+    [
+        b"not json",
+        b"{}",
+        json.dumps({"source": "x", "type": "Bad Type"}).encode(),
+        json.dumps({"source": "x", "type": "berth.a.b.v1", "specversion": "0.3"}).encode(),
+    ],
 )
 def test_invalid_envelopes_are_rejected(reg: Registry, raw: bytes) -> None:
     with pytest.raises(MessageRejected, match="invalid envelope"):

@@ -881,3 +881,6 @@ if _NODE_FACTS is not None:
     async def count_node_removed(fact: Any, ctx: Context) -> None:
         with contextlib.suppress(NotFound):
             await app.store.collection(TENANT_NODES).delete(f"{fact.tenant}/{fact.cluster}/{fact.node}")
+
+
+from . import join_queries  # noqa: E402, F401  (declares the join-token queries on app)

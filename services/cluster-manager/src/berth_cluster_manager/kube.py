@@ -48,6 +48,9 @@ KINDS: dict[str, Kind] = {
     "PodDisruptionBudget": Kind("policy/v1", "poddisruptionbudgets", True),
     "CronJob": Kind("batch/v1", "cronjobs", True),
     "NetworkPolicy": Kind("networking.k8s.io/v1", "networkpolicies", True),
+    "Role": Kind("rbac.authorization.k8s.io/v1", "roles", True),
+    "RoleBinding": Kind("rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "ClusterRoleBinding": Kind("rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
 }
 
 

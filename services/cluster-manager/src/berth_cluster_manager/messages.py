@@ -160,6 +160,20 @@ class CertRenewed(_ClusterFact):
     certificates: list[str]
 
 
+@event("berth.cluster.join-token-issued.v1", domain="cluster", name="join-token-issued")
+class JoinTokenIssued(_ClusterFact):
+    """A bootstrap token nodes can join with (its id only: the secret goes to the asker alone)."""
+
+    token_id: str
+    expires: str
+    description: str = ""
+
+
+@event("berth.cluster.join-token-revoked.v1", domain="cluster", name="join-token-revoked")
+class JoinTokenRevoked(_ClusterFact):
+    token_id: str
+
+
 @event("berth.cluster.ca-rotation-started.v1", domain="cluster", name="ca-rotation-started")
 class CaRotationStarted(_ClusterFact):
     certificates: list[str]
@@ -252,6 +266,8 @@ __all__ = [
     "DeleteCluster",
     "DeleteNamespace",
     "InstallAddon",
+    "JoinTokenIssued",
+    "JoinTokenRevoked",
     "NamespaceCreated",
     "NamespaceDeleted",
     "QuotaChanged",

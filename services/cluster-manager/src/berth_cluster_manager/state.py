@@ -11,7 +11,8 @@ CLUSTERS = "clusters"
 NAMESPACES = "cluster_namespaces"
 TENANT_LIMITS = "tenant_limits"
 TENANT_NODES = "tenant_nodes"  # one record per node node-manager reported, to count against the nodes limit
-COLLECTIONS = [CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES]
+JOIN_TOKENS = "join_tokens"  # issue/revoke records (ids and expiry, never the secret)
+COLLECTIONS = [CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES, JOIN_TOKENS]
 
 SOURCE = "/berth/cluster-manager"
 

@@ -221,6 +221,8 @@ class LocalProvider:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--max-requests-inflight={spec.flavour_info.max_requests_inflight}",
                 "--allow-privileged=true",
+                "--enable-admission-plugins=NodeRestriction",
+                "--enable-bootstrap-token-auth=true",
             ]
             if spec.x509_auth:
                 argv.append(f"--client-ca-file={p / 'ca.crt'}")
@@ -244,6 +246,7 @@ class LocalProvider:
                 f"--cluster-signing-key-file={p / 'ca.key'}",
                 f"--service-cluster-ip-range={spec.service_cidr}",
                 "--use-service-account-credentials=true",
+                "--controllers=*,bootstrapsigner,tokencleaner",
                 f"--cluster-name={lc.ref.name}",
             ]
         return [binary, *common, f"--secure-port={ports['scheduler']}"]
