@@ -1,10 +1,11 @@
-"""berth node list | get | cordon | uncordon | drain  (--cluster C)."""
+"""berth node list | get | cordon | uncordon | drain | join-token  (--cluster C), and berth node join."""
 
 from __future__ import annotations
 
 import argparse
 
 from ..client import Client
+from . import node_join
 from .common import accepted, api_options, command, show, wait_options
 
 COLUMNS = ["name", "status", "pool", "flavor", "allocatable.cpu", "allocatable.memory", "ip", "zone"]
@@ -30,6 +31,19 @@ def _action(verb: str) -> object:
     return run
 
 
+@command
+def join_token(args: argparse.Namespace, client: Client) -> int:
+    reply = client.request(
+        "POST", f"/api/v1/clusters/{args.cluster}/nodepools/{args.pool}:join-token", {"ttl_seconds": args.ttl}
+    )
+    if args.output != "table":
+        return show(args, reply, [])
+    print(f"# token {reply['token_id']} for pool {reply['pool']}, valid until {reply['expires']}")
+    print("# run on each machine that should join:")
+    print(reply["command"])
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     node = sub.add_parser("node", help="nodes of a cluster").add_subparsers(dest="verb", required=True)
     for verb, fn in (("list", list_), ("get", get)):
@@ -49,3 +63,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         api_options(p)
         wait_options(p, timeout=600)
         p.set_defaults(func=_action(verb))
+    p = node.add_parser("join-token", help="a token and the command for machines to join a node pool")
+    p.add_argument("--cluster", "-c", required=True)
+    p.add_argument("--pool", "-p", required=True)
+    p.add_argument("--ttl", type=int, default=86400, help="seconds the token stays valid (60..604800)")
+    api_options(p)
+    p.set_defaults(func=join_token)
+    node_join.add_parser(node)

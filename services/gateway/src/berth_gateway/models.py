@@ -139,6 +139,12 @@ class PoolScale(Body):
     size: int = Field(ge=0, le=1000)
 
 
+class JoinTokenRequest(Body):
+    """How long the join token stays valid (kubeadm's default: 24 hours; at most 7 days)."""
+
+    ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+
+
 class NodeDrain(Body):
     grace_seconds: int | None = Field(default=None, ge=0, le=3600)
     timeout_seconds: float = Field(default=300, gt=0, le=86400)

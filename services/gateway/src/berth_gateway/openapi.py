@@ -81,6 +81,16 @@ def _operation(route: Route) -> dict[str, Any]:
             "200": {"description": "The resource", "content": {JSON: {"schema": {"type": "object"}}}},
             **_errors(401, 403, 404, 422, 429, 503, 504),
         }
+    elif route.kind == "call":
+        if route.body is not None:
+            op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
+        op["responses"] = {
+            "201": {
+                "description": "The result (not stored by caches)",
+                "content": {JSON: {"schema": {"type": "object"}}},
+            },
+            **_errors(400, 401, 403, 404, 409, 415, 422, 429, 503, 504),
+        }
     else:
         if route.method == "POST":
             op["parameters"].append(_param("Idempotency-Key", "header", schema={"type": "string", "maxLength": 255}))

@@ -20,6 +20,8 @@ def handler_for(route: Route) -> Any:
         return _list_handler(route)
     if route.kind == "get":
         return _get_handler(route)
+    if route.kind == "call":
+        return _call_handler(route)
     return _command_handler(route)
 
 
@@ -83,6 +85,25 @@ def _get_handler(route: Route) -> Any:
         if tenant is not None and "tenant" in reply and reply["tenant"] != tenant:
             raise ApiError(404, f"{request.path} not found")
         return web.json_response(reply)
+
+    return handle
+
+
+def _call_handler(route: Route) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        p = principal(request)
+        request[ACTION] = route.name
+        tenant = resolve_tenant(request, p, required=True)
+        assert tenant is not None
+        require(p, route.role, tenant, request.match_info.get("namespace", ""))
+        body = await read_model(request, route.body) if route.body is not None else None
+        fields = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
+        payload = {**fields, **_renamed(route, dict(request.match_info)), "tenant": tenant, "requested_by": p.user}
+        g = gw(request)
+        reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
+        if not isinstance(reply, dict):
+            raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
+        return web.json_response(reply, status=201, headers={"Cache-Control": "no-store"})
 
     return handle
 

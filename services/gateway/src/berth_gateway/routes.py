@@ -10,7 +10,9 @@ from pydantic import BaseModel
 
 from . import models as m
 
-Kind = Literal["list", "get", "command"]
+# call: a synchronous query that changes something; its reply is the result (a join token's
+# secret goes back to the caller alone instead of travelling through a stream as a command would)
+Kind = Literal["list", "get", "command", "call"]
 
 CM, NM, RS, RO, MA, DR = (
     "cluster-manager",
@@ -322,6 +324,17 @@ ROUTES: tuple[Route, ...] = (
         target="clusters/{cluster}/nodepools/{pool}",
         body=m.PoolScale,
         done=("pool-scaled",),
+    ),
+    Route(
+        method="POST",
+        path=C + "/nodepools/{pool}:join-token",
+        kind="call",
+        service=NM,
+        op="join-command",
+        role="tenant-admin",
+        tag="nodes",
+        summary="Issue a token for machines to join the pool, with the command to run on them",
+        body=m.JoinTokenRequest,
     ),
     _list(C + "/nodes", NM, "list-nodes", "nodes", "List nodes", filters=("pool", "status")),
     _get(C + "/nodes/{node}", NM, "get-node", "nodes", "Get a node"),

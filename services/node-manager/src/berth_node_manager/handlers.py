@@ -127,7 +127,7 @@ async def scale_pool(cmd: ScalePool, ctx: Context) -> None:
     result = scale_target(pool, replicas=cmd.replicas, delta=cmd.delta)
     pool = await _set_count(pool, result.after, caused_by=ctx.envelope.id)
     added, removed = await ops.scale_to(pool)
-    reason = "; ".join(r for r in (cmd.reason, result.reason) if r)
+    reason = "; ".join(r for r in (cmd.reason, result.reason, _awaiting(ops, pool, added)) if r)
     kept = [r for r in removed if not r.deleted]
     if kept:
         reason += "; kept " + ", ".join(f"{r.node} ({r.drain.summary()})" for r in kept)
@@ -142,6 +142,13 @@ async def scale_pool(cmd: ScalePool, ctx: Context) -> None:
         removed=[r.node for r in removed if r.deleted],
     )
     await _record_nodes(ctx, pool, added=added, removed=removed, kind="scale-pool", extra=[scaled])
+
+
+def _awaiting(ops: ClusterOps, pool: NodePool, added: list[str]) -> str:
+    """On real machines nodes are not created but join: say how many the pool waits for."""
+    if ops.simulated or added:
+        return ""
+    return f"waiting for machines to join (ask join-command for pool {pool.name})"
 
 
 async def _set_count(pool: NodePool, count: int, *, caused_by: str | None) -> NodePool:
@@ -258,7 +265,7 @@ async def add_node(cmd: AddNode, ctx: Context) -> None:
         pool=pool.name,
         before=result.before,
         after=result.after,
-        reason="add-node",
+        reason="; ".join(r for r in ("add-node", _awaiting(ops, pool, added)) if r),
         added=added,
     )
     await _record_nodes(ctx, pool, added=added, removed=[], kind="add-node", extra=[scaled])

@@ -1,5 +1,6 @@
-"""node-manager's background loops: the node autoscaler and health repair, each one step per
-registered cluster per tick. A step can be run directly (tests drive them with a fake clock)."""
+"""node-manager's background loops: adoption of joined nodes, the node autoscaler and health
+repair, each one step per registered cluster per tick. A step can be run directly (tests drive
+them with a fake clock)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from berth_common.store.unit_of_work import update
 from .app import app
 from .domain.autoscaler import AutoscalerPolicy, AutoscalerState
 from .domain.repair import RepairPolicy, node_health
+from .joins import adopt_step
 from .messages import AutoscaleDecided, NodeAdded, NodeNotReady, NodeRemoved, NodeRepaired, PoolScaled
 from .runtime import envelope, ops_for, record
 from .state import AUTOSCALER, CLUSTERS, POOLS, cluster_pools
@@ -209,7 +211,7 @@ async def node_loops(_app: Any) -> None:
         if not await lease.acquire():
             continue
         for data in await _clusters():
-            for step in (autoscale_step, repair_step):
+            for step in (adopt_step, autoscale_step, repair_step):
                 try:
                     await step(data["cluster"])
                 except Exception:

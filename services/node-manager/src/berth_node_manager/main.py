@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import handlers, loops  # noqa: F401  (declare themselves on the app)
+from . import handlers, joins, loops  # noqa: F401  (declare themselves on the app)
 from .app import app
 
 

@@ -5,7 +5,7 @@ on ``berth.evt.node.<event>``."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from berth_common.events import command, event
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -230,6 +230,7 @@ class PoolUpgraded(_NodeFact):
 class NodeAdded(_NodeFact):
     pool: str
     node: str
+    source: Literal["created", "joined"] = "created"  # joined: a machine that came with a join token
 
 
 @event("berth.node.removed.v1", domain="node", name="removed")

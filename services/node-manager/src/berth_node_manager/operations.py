@@ -15,8 +15,9 @@ from kubernetes_asyncio.client import ApiClient
 from .domain.autoscaler import AutoscalerPolicy, AutoscalerState, Decision, decide, is_unschedulable, node_usage
 from .domain.clock import Clock, SystemClock
 from .domain.drain import DrainOptions, DrainReport
+from .domain.joining import TOKEN_ANNOTATION, Adoption, plan_adoptions
 from .domain.labels import CLUSTER_LABEL, POOL_LABEL
-from .domain.nodes import NodeRow, node_manifest, node_row
+from .domain.nodes import SOURCE_ANNOTATION, NodeRow, node_manifest, node_row
 from .domain.pools import NodePool, allocate_ip, new_node_name
 from .domain.repair import RepairPlan, RepairPolicy, node_health, plan_repair
 from .domain.upgrade import PoolUpgradePlan, plan_pool_upgrade
@@ -84,6 +85,8 @@ class ClusterOps:
     async def add_nodes(
         self, pool: NodePool, count: int, *, wait_ready: bool = True, simulated: bool | None = None
     ) -> list[str]:
+        if simulated is None and not self.simulated:
+            return []  # real machines: nodes come by joining with a token (see join-command)
         sim = self.simulated if simulated is None else simulated
         async with self._alloc_lock:
             existing = await self.nodes.list()
@@ -131,6 +134,24 @@ class ClusterOps:
         removed = [await self.remove_node(n["metadata"]["name"], options=options) for n in order[:extra]]
         return [], removed
 
+    async def adopt_joined(self, pools: dict[str, NodePool], token_pools: dict[str, str]) -> list[Adoption]:
+        """Give nodes that joined with a token issued for a pool that pool's labels and taints; the
+        source annotation goes on last, so an interrupted adoption is picked up again."""
+        nodes, csrs = await asyncio.gather(self.cluster_nodes(), self.certificate_requests())
+        wanted = {t: p for t, p in token_pools.items() if p in pools}
+        plans = plan_adoptions(nodes, csrs, wanted)
+        for a in plans:
+            pool = pools[a.pool]
+            await self.nodes.patch_labels(a.node, set_labels=pool.node_labels(), allow_reserved=True)
+            await self.nodes.patch_taints(a.node, add=pool.node_taints())
+            await self.nodes.annotate(a.node, {SOURCE_ANNOTATION: "joined", TOKEN_ANNOTATION: a.token_id})
+        return plans
+
+    async def certificate_requests(self) -> list[dict[str, Any]]:
+        data = await call_json(k8s.CertificatesV1Api(self.api).list_certificate_signing_request)
+        items: list[dict[str, Any]] = data.get("items", [])
+        return items
+
     # --- loops, one step at a time -----------------------------------------------------------
     async def autoscale_step(
         self, pools: list[NodePool], state: AutoscalerState, policy: AutoscalerPolicy
@@ -165,6 +186,8 @@ class ClusterOps:
         """Replace each node the plan names: a new node first, then the broken one is deleted
         (its pods cannot be evicted gracefully from a dead kubelet, so no drain)."""
         replaced: list[tuple[str, str]] = []
+        if not self.simulated:
+            return replaced  # a joined machine is not ours to replace: NodeNotReady tells its owner
         for old in plan.replace:
             [new] = await self.add_nodes(pool, 1)
             await self.nodes.delete(old)

@@ -13,7 +13,8 @@ CLUSTERS = "clusters"  # kubeconfig registry: how to reach each tenant cluster
 POOLS = "pools"  # key <cluster>/<pool>
 OPERATIONS = "operations"  # one record per handled command (its result and the facts it caused)
 AUTOSCALER = "autoscaler"  # key <cluster>: autoscaler state (cool-downs) and health-repair notes
-COLLECTIONS = [CLUSTERS, POOLS, OPERATIONS, AUTOSCALER]
+JOIN_TOKENS = "join_tokens"  # key <cluster>/<token id>: the pool a token was issued for (never the secret)
+COLLECTIONS = [CLUSTERS, POOLS, OPERATIONS, AUTOSCALER, JOIN_TOKENS]
 
 
 class Unknown(LookupError):
@@ -47,3 +48,9 @@ async def load_pool(store: Store, cluster: str, pool: str) -> tuple[NodePool, in
 async def cluster_pools(store: Store, cluster: str) -> list[NodePool]:
     recs = await store.collection(POOLS).list(where={"cluster": cluster}, limit=1000)
     return sorted((NodePool.model_validate(r.data) for r in recs), key=lambda p: p.name)
+
+
+async def token_pools(store: Store, cluster: str) -> dict[str, str]:
+    """token id -> pool, for the join tokens node-manager asked for in ``cluster``."""
+    recs = await store.collection(JOIN_TOKENS).list(where={"cluster": cluster}, limit=10000)
+    return {r.data["token_id"]: r.data["pool"] for r in recs}

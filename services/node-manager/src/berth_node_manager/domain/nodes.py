@@ -14,7 +14,7 @@ from .quantity import cores, gib
 
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 SOURCE_ANNOTATION = "berth.io/source"
-Source = Literal["created", "imported"]
+Source = Literal["created", "joined", "imported"]
 NodeStatus = Literal["Ready", "NotReady", "Unknown"]
 
 
@@ -73,7 +73,8 @@ def node_row(node: dict[str, Any]) -> NodeRow:
     flavour = labels.get(FLAVOUR_LABEL) or (
         f"{int(cores(cap.get('cpu')))}c{round(gib(cap.get('memory')))}g" if cap.get("cpu") else ""
     )
-    source: Source = "created" if annotations.get(SOURCE_ANNOTATION) == "created" else "imported"
+    marked = annotations.get(SOURCE_ANNOTATION)
+    source: Source = "created" if marked == "created" else "joined" if marked == "joined" else "imported"
     return NodeRow(
         name=meta["name"],
         status=node_status(node),

@@ -82,6 +82,10 @@ class KubeNodes:
         labels: dict[str, str | None] = {**dict.fromkeys(removed), **set_labels}
         return await call_json(self.core.patch_node, name, {"metadata": {"labels": labels}}, _content_type=MERGE_PATCH)
 
+    async def annotate(self, name: str, annotations: Mapping[str, str]) -> dict[str, Any]:
+        patch = {"metadata": {"annotations": dict(annotations)}}
+        return await call_json(self.core.patch_node, name, patch, _content_type=MERGE_PATCH)
+
     async def patch_taints(
         self, name: str, *, add: Iterable[Taint] = (), remove_keys: Iterable[str] = (), attempts: int = 5
     ) -> dict[str, Any]:

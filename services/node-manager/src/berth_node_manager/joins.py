@@ -1,0 +1,110 @@
+"""Nodes that join with a token: the ``join-command`` query (a token from cluster-manager for one
+pool, and the command to run on the machine) and the adoption step the node loops run."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import yaml
+from berth_common.bus import QueryError
+from berth_common.store.unit_of_work import update
+
+from .app import app
+from .domain.joining import bootstrap_kubeconfig, join_command
+from .messages import NodeAdded
+from .runtime import envelope, ops_for, record
+from .state import JOIN_TOKENS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, token_pools
+
+log = logging.getLogger(__name__)
+ISSUE_TIMEOUT = 30.0
+
+
+def _arg(req: dict[str, Any], name: str) -> str:
+    value = req.get(name)
+    if not isinstance(value, str) or not value:
+        raise QueryError(400, f"{name}: required")
+    return value
+
+
+@app.query("join-command")
+async def join_command_query(req: dict[str, Any]) -> dict[str, Any]:
+    """A join token for one pool (issued by cluster-manager) and how to use it: ``command`` for
+    ``berth node join``, ``bootstrap_kubeconfig`` for a kubelet doing its own TLS bootstrap."""
+    cluster, pool_name = _arg(req, "cluster"), _arg(req, "pool")
+    try:
+        data = await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
+        pool, _ = await load_pool(app.store, cluster, pool_name)
+    except Unknown as exc:
+        raise QueryError(404, str(exc)) from None
+    ask: dict[str, Any] = {
+        "tenant": data["tenant"],
+        "cluster": cluster,
+        "description": f"berth node-manager: join node pool {pool.name}",
+    }
+    if "ttl_seconds" in req:
+        ask["ttl_seconds"] = req["ttl_seconds"]
+    issued = await app.bus.request("cluster-manager", "issue-join-token", ask, timeout=ISSUE_TIMEOUT)
+    await app.store.collection(JOIN_TOKENS).create(
+        f"{cluster}/{issued['token_id']}",
+        {
+            "cluster": cluster,
+            "tenant": data["tenant"],
+            "pool": pool.name,
+            "token_id": issued["token_id"],
+            "expires": issued["expires"],
+        },
+    )
+    ca_pem = _ca_of(data["kubeconfig"])
+    return {
+        "cluster": cluster,
+        "pool": pool.name,
+        "token_id": issued["token_id"],
+        "token": issued["token"],
+        "expires": issued["expires"],
+        "server": issued["server"],
+        "ca_cert_hash": issued["ca_cert_hash"],
+        "command": join_command(
+            server=issued["server"], token=issued["token"], ca_cert_hash=issued["ca_cert_hash"], pool=pool
+        ),
+        "bootstrap_kubeconfig": yaml.safe_dump(
+            bootstrap_kubeconfig(server=issued["server"], token=issued["token"], ca_pem=ca_pem)
+        ),
+    }
+
+
+def _ca_of(kubeconfig: str) -> bytes:
+    cluster = yaml.safe_load(kubeconfig)["clusters"][0]["cluster"]
+    return base64.b64decode(cluster.get("certificate-authority-data", ""))
+
+
+async def adopt_step(cluster: str) -> list[NodeAdded]:
+    """Adopt nodes that joined with a token issued for one of the cluster's pools; raise the pool's
+    count to cover them (so scaling does not take them straight out again) and record each."""
+    tokens = await token_pools(app.store, cluster)
+    if not tokens:
+        return []
+    pools = {p.name: p for p in await cluster_pools(app.store, cluster)}
+    ops = await ops_for(app.store, cluster)
+    adopted = await ops.adopt_joined(pools, tokens)
+    facts: list[NodeAdded] = []
+    for a in adopted:
+        pool = pools[a.pool]
+        present = len(await ops.pool_nodes(pool.name))
+
+        def mutate(doc: dict[str, Any], present: int = present) -> None:
+            doc["count"] = max(int(doc["count"]), present)
+
+        await update(app.store.collection(POOLS), pool.key, mutate, caused_by=None)
+        fact = NodeAdded(cluster=cluster, tenant=pool.tenant, pool=pool.name, node=a.node, source="joined")
+        await record(
+            f"join-{cluster}-{a.node}-{a.token_id}",
+            "join",
+            {"cluster": cluster, "pool": pool.name, "node": a.node, "token_id": a.token_id},
+            [envelope(fact, subject=f"clusters/{cluster}/nodepools/{pool.name}", tenant=pool.tenant)],
+            caused_by=None,
+        )
+        log.info("node joined", extra={"cluster": cluster, "pool": pool.name, "node": a.node})
+        facts.append(fact)
+    return facts
