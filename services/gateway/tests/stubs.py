@@ -1,11 +1,10 @@
-"""STUB services for the gateway tests.
+"""STUB services for the gateway's fast suite.
 
-cluster-manager (messages only, no handlers or queries yet) and release-orchestrator (nothing
-yet) are stood in for by these, answering on the real bus (real NATS, real JetStream) under
-the services' names and speaking cluster-manager's real message models. Their queries
-deliberately IGNORE the tenant and return every tenant's items, so the isolation tests prove
-the gateway itself never leaks another tenant's data. Replace each with the real service
-(`app.start(settings, store=...)`) once its handlers land.
+cluster-manager, release-orchestrator and node-manager's join-command are stood in for by these
+(the real services are tested in their own suites and in tests/e2e), answering on the real bus
+(real NATS, real JetStream) under the services' names and speaking their real message models.
+Their queries deliberately IGNORE the tenant and return every tenant's items, so the isolation
+tests prove the gateway itself never leaks another tenant's data.
 """
 
 from __future__ import annotations
@@ -105,5 +104,15 @@ class StubWorld:
         async def get_release(req: dict[str, Any]) -> dict[str, Any]:
             return _find(releases, "name", req["release"])
 
-        self.buses = [cm, ro]
+        nm = Bus(service="node-manager", registry=self.registry)
+        self.join_requests: list[dict[str, Any]] = []
+
+        @nm.query("join-command")
+        async def join_command(req: dict[str, Any]) -> dict[str, Any]:
+            self.join_requests.append(req)
+            if req["pool"] != "edge":
+                raise QueryError(404, f"node pool {req['pool']} not found in cluster {req['cluster']}")
+            return {"cluster": req["cluster"], "pool": "edge", "token_id": "abcdef", "token": "abcdef.0123456789abcdef"}
+
+        self.buses = [cm, ro, nm]
         return self.buses
