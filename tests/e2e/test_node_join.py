@@ -245,3 +245,20 @@ async def test_bad_join_token_requests_get_clear_errors(rig: Rig) -> None:
     with pytest.raises(QueryError) as no_cluster:
         await rig.cm("issue-join-token", tenant=TENANT, cluster="absent")
     assert no_cluster.value.code == 404
+
+
+async def test_a_local_clusters_pool_gets_ready_simulated_nodes(rig: Rig) -> None:
+    # the local provider runs kwok beside the control plane, so node-manager's nodes come up Ready
+    await _pool(rig, "sim", count=2)
+
+    async def ready() -> list[tuple[str, str]]:
+        rows = (await rig.nm("list-nodes", tenant=TENANT, cluster=CLUSTER, pool="sim"))["items"]
+        found = [(r["source"], r["status"]) for r in rows]
+        return found if found == [("created", "Ready")] * 2 else []
+
+    await eventually(ready, within=90, what="two Ready kwok nodes in pool sim")
+    assert len(rig.of("berth.node.added.v1", pool="sim")) == 2 or await eventually(
+        lambda: _done(len(rig.of("berth.node.added.v1", pool="sim")) == 2), what="two node-added facts"
+    )
+    health = (await rig.cm("get-cluster", tenant=TENANT, cluster=CLUSTER))["control_plane"]
+    assert health["components"]["kwok"] == "Available"

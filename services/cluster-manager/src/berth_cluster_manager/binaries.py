@@ -21,7 +21,9 @@ PARTS: dict[str, str] = {
     "kube-scheduler": "kube",
     "kubectl": "kube",
     "etcd": "etcd",
+    "kwok": "kwok",  # simulates the nodes (and their pods) of a local cluster
 }
+KWOK_VERSION = os.environ.get("BERTH_KWOK_VERSION", "v0.7.0")  # libs/testkit/.../parts-versions.env
 
 
 class BinaryMissing(RuntimeError):
@@ -33,7 +35,10 @@ def cache_root() -> Path:
 
 
 def part_version(name: str, kube_version: str) -> str:
-    """The part version for a Kubernetes version: itself for kube binaries, the paired etcd for etcd."""
+    """The part version for a Kubernetes version: itself for kube binaries, the paired etcd for etcd,
+    kwok's own for kwok."""
+    if PARTS[name] == "kwok":
+        return KWOK_VERSION
     return f"v{etcd_version(kube_version)}" if PARTS[name] == "etcd" else kube_version
 
 

@@ -53,7 +53,7 @@ async def test_local_cluster_answers_through_its_admin_kubeconfig(tmp_path: Path
         finally:
             await api.close()
         rss = provider.peak_rss_bytes(ref)
-        assert set(rss) == {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+        assert set(rss) == {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
         assert all(v > 0 for v in rss.values())
     finally:
         pids = lc.pids()

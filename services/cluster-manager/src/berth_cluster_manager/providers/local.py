@@ -7,6 +7,7 @@ For the embedded single-machine default, CI and scale simulation (kwok provides 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import shutil
 import ssl
@@ -23,8 +24,10 @@ from ..pki import ClusterPki, PkiParams
 from . import local_procs as procs
 from .base import ClusterRef, ControlPlaneHealth, StepFailed
 
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-PORT_NAMES = ("apiserver", "etcd_client", "etcd_peer", "etcd_metrics", "controller_manager", "scheduler")
+# kwok runs the kwok-annotated Nodes node-manager creates in a local cluster, and their pods
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+PORT_NAMES = ("apiserver", "etcd_client", "etcd_peer", "etcd_metrics", "controller_manager", "scheduler", "kwok")
+KWOK_NODE_SELECTOR = "kwok.x-k8s.io/node=fake"
 
 
 def _now() -> datetime:
@@ -53,8 +56,9 @@ class LocalCluster:
 
     def ports(self) -> dict[str, int]:
         ports = {k: int(v) for k, v in self._read("ports.json").items()}
-        if not ports:
-            ports = {name: procs.free_port() for name in PORT_NAMES}
+        missing = [name for name in PORT_NAMES if name not in ports]  # clusters made by older versions
+        if missing:
+            ports.update({name: procs.free_port() for name in missing})
             self._write("ports.json", ports)
         return ports
 
@@ -127,7 +131,8 @@ class LocalProvider:
                 return f"kube-apiserver {version} at {lc.server}"
             await self._restart(lc, "kube-controller-manager", version)
             await self._restart(lc, "kube-scheduler", version)
-            return f"kube-apiserver at {lc.server}, controller-manager and scheduler started"
+            await self._restart(lc, "kwok", version)
+            return f"kube-apiserver at {lc.server}, controller-manager, scheduler and kwok started"
         if step == "upgrade-controller-manager-scheduler":
             if self.controllers:
                 await self._restart(lc, "kube-controller-manager", version)
@@ -227,6 +232,17 @@ class LocalProvider:
             if spec.x509_auth:
                 argv.append(f"--client-ca-file={p / 'ca.crt'}")
             return argv
+        if component == "kwok":
+            pods = ipaddress.ip_network(spec.pod_cidr or "10.244.0.0/16", strict=False)
+            return [
+                binary,
+                f"--kubeconfig={lc.kubeconfig_path('admin')}",
+                "--manage-all-nodes=false",
+                f"--manage-nodes-with-annotation-selector={KWOK_NODE_SELECTOR}",
+                "--node-ip=127.0.0.1",
+                f"--cidr={pods.network_address + 1}/{pods.prefixlen}",
+                f"--server-address=127.0.0.1:{ports['kwok']}",
+            ]
         kubeconfig = lc.kubeconfig_path("controller-manager" if component == "kube-controller-manager" else "scheduler")
         common = [
             f"--kubeconfig={kubeconfig}",
@@ -281,6 +297,8 @@ class LocalProvider:
             return await procs.http_ok(f"http://127.0.0.1:{ports['etcd_metrics']}/health")
         if component == "kube-apiserver":
             return await procs.http_ok(f"{lc.server}/readyz", tls=self._admin_tls(lc))
+        if component == "kwok":
+            return await procs.http_ok(f"http://127.0.0.1:{ports['kwok']}/healthz")
         port = ports["controller_manager" if component == "kube-controller-manager" else "scheduler"]
         insecure = ssl.create_default_context()
         insecure.check_hostname = False
