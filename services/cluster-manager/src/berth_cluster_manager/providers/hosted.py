@@ -106,7 +106,9 @@ class HostedProvider:
     async def leftovers(self, api: ApiClient, ref: ClusterRef) -> list[str]:
         selector = f"{CLUSTER_LABEL}={ref.name},{TENANT_LABEL}={ref.tenant}"
         found = []
-        for kind in kube.KINDS:
+        for kind, info in kube.KINDS.items():
+            if info.api_version.startswith("rbac."):
+                continue  # only applied inside tenant clusters; cluster-manager has no RBAC rights on the host
             for item in await kube.list_labelled(api, kind, selector):
                 meta = item["metadata"]
                 found.append(f"{kind} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " "))
@@ -126,8 +128,29 @@ class HostedProvider:
                 raise TimeoutError(
                     f"not available after {self.ready_timeout:.0f}s: "
                     + ", ".join(f"{c} ({s})" for c, s in sorted(pending.items()))
+                    + await self._why_not_ready(api, ref)
                 )
             await asyncio.sleep(1.0)
+
+    async def _why_not_ready(self, api: ApiClient, ref: ClusterRef) -> str:
+        """Where each pod that is not Ready sits and why (the scheduler's message if unscheduled)."""
+        try:
+            pods = await kube.list_labelled(api, "Pod", f"{CLUSTER_LABEL}={ref.name}", namespace_for(ref))
+        except Exception as exc:  # the timeout itself is the error; this is only the explanation
+            return f"; pods unreadable: {exc}"
+        lines = []
+        for pod in pods:
+            status = pod.get("status") or {}
+            conditions = {c.get("type"): c for c in status.get("conditions") or []}
+            if (conditions.get("Ready") or {}).get("status") == "True":
+                continue
+            scheduled = conditions.get("PodScheduled") or {}
+            why = scheduled.get("message") if scheduled.get("status") == "False" else ""
+            node = (pod.get("spec") or {}).get("nodeName") or "-"
+            lines.append(
+                f"{pod['metadata']['name']} on {node}: {status.get('phase', '?')}{' (' + why + ')' if why else ''}"
+            )
+        return ("; not ready: " + "; ".join(sorted(lines))) if lines else ""
 
     async def health(self, ref: ClusterRef) -> ControlPlaneHealth:
         api = await self._host_api()
