@@ -112,7 +112,29 @@ class StubWorld:
             self.join_requests.append(req)
             if req["pool"] != "edge":
                 raise QueryError(404, f"node pool {req['pool']} not found in cluster {req['cluster']}")
-            return {"cluster": req["cluster"], "pool": "edge", "token_id": "abcdef", "token": "abcdef.0123456789abcdef"}
+            return {
+                "cluster": req["cluster"],
+                "pool": "edge",
+                "token_id": "abcdef",
+                "token": "abcdef.0123456789abcdef",
+                "expires": "2026-01-02T00:00:00+00:00",
+                "command": "berth node join --server https://127.0.0.1:6443 --token abcdef.0123456789abcdef",
+            }
+
+        pools = [
+            {
+                "name": "edge",
+                "tenant": "acme",
+                "count": 0,
+                "zone": "zone-a",
+                "role": "ingress",
+                "flavour": {"cpu": 4, "memory_gib": 8},
+            },
+        ]
+
+        @nm.query("list-pools")
+        async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
+            return {"items": pools}
 
         self.buses = [cm, ro, nm]
         return self.buses

@@ -82,3 +82,22 @@ async def test_console_create_form_shows_field_error_then_cluster_runs(stack: St
     await expect(page.locator("#timeline")).to_contain_text("running", timeout=10_000)
     assert not errors, errors
     await page.close()
+
+
+async def test_console_hands_out_the_join_command_of_a_pool(stack: Stack, browser: Browser) -> None:
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(stack.url + "/")
+    await page.fill("#token", ADMIN_TOKEN)
+    await page.fill("#tenant", "acme")
+    await page.click("button[type=submit]")
+    await page.click("a[href='#/clusters/acme-prod']")
+    row = page.locator("tr[data-row=edge]")
+    await expect(row).to_contain_text("4 cores 8 GiB")
+    await row.locator("button").click()
+    await expect(page.locator("pre.join-command")).to_contain_text("berth node join --server https://127.0.0.1:6443")
+    await expect(page.locator("pre.join-command")).to_contain_text("token abcdef for pool edge")
+    assert stack.world.join_requests[-1]["tenant"] == "acme"
+    assert not errors, errors
+    await page.close()

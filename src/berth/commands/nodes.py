@@ -8,7 +8,18 @@ from ..client import Client
 from . import node_join
 from .common import accepted, api_options, command, show, wait_options
 
-COLUMNS = ["name", "status", "pool", "flavor", "allocatable.cpu", "allocatable.memory", "ip", "zone"]
+# the seed's node table: name, status, pool, flavour, allocatable CPU and memory, private IP, zone, source
+COLUMNS = [
+    "name",
+    "display_status",
+    "pool",
+    "flavour",
+    "allocatable_cpu",
+    "allocatable_memory_gib",
+    "private_ip",
+    "zone",
+    "source",
+]
 
 
 @command

@@ -286,8 +286,23 @@ async function clusterDetail(name, params) {
   root.append(await section("Nodes", async () => {
     const b = await api("GET", `/api/v1/clusters/${name}/nodes?limit=500`);
     return table([{ title: "Name", key: "name" }, { title: "Status", render: (n) => statusCell(n.display_status || n.status) },
-      { title: "Pool", key: "pool" }, { title: "Flavour", key: "flavour" }, { title: "Private IP", key: "ip" },
-      { title: "Zone", key: "zone" }], b.items);
+      { title: "Pool", key: "pool" }, { title: "Flavour", key: "flavour" },
+      { title: "Allocatable CPU", key: "allocatable_cpu" }, { title: "Allocatable memory (GiB)", key: "allocatable_memory_gib" },
+      { title: "Private IP", key: "private_ip" }, { title: "Zone", key: "zone" }, { title: "Source", key: "source" }], b.items);
+  }));
+  root.append(await section("Node pools", async () => {
+    const b = await api("GET", `/api/v1/clusters/${name}/nodepools?limit=500`);
+    const out = h("pre", { class: "join-command", hidden: true });
+    const join = async (pool) => {
+      try {
+        const r = await api("POST", `/api/v1/clusters/${name}/nodepools/${pool}:join-token`, {});
+        out.textContent = `# token ${r.token_id} for pool ${r.pool}, valid until ${r.expires}\n${r.command}`;
+        out.hidden = false;
+      } catch (err) { toast(err.message); }
+    };
+    return h("div", {}, table([{ title: "Pool", key: "name" }, { title: "Flavour", render: (p) => `${p.flavour.cpu} cores ${p.flavour.memory_gib} GiB` },
+      { title: "Nodes", key: "count" }, { title: "Zone", key: "zone" }, { title: "Role", key: "role" },
+      { title: "", render: (p) => h("button", { type: "button", onclick: () => join(p.name) }, "Join machines") }], b.items), out);
   }));
   root.append(await section("Namespaces", async () => {
     const b = await api("GET", `/api/v1/clusters/${name}/namespaces?limit=500`);
