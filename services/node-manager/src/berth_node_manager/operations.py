@@ -199,6 +199,13 @@ class ClusterOps:
         target = pool.model_copy(update={"version": version})
         plan = plan_pool_upgrade(pool, await self.rows(pool=pool.name), version=version)
         result = UpgradeResult(plan=plan)
+        if not self.simulated and plan.steps:
+            # replacing would drain and delete machines with nothing to take their place
+            result.failed = (
+                f"pool {pool.name} runs on machines that joined with a token: upgrade their kubelets to "
+                f"{version} in place (or join new machines and remove the old ones), then retry"
+            )
+            return result
         fresh: list[str] = []
         for step in plan.steps:
             if step.kind == "add-node":

@@ -68,3 +68,14 @@ async def test_labels_and_taints_patched_in_bulk_without_replacing_nodes(ops: Cl
 def _ours(taints: list[Taint]) -> list[str]:
     """Taints other than the node lifecycle controller's own (node.kubernetes.io/not-ready... come and go)."""
     return [str(t) for t in taints if not t.key.startswith("node.kubernetes.io/")]
+
+
+async def test_joined_machines_are_not_replaced_by_a_pool_upgrade(ops: ClusterOps) -> None:
+    pool = NodePool(cluster=ops.cluster, tenant="t1", name="metal", count=1, flavour=Flavour(cpu=2, memory_gib=4))
+    [node] = await ops.add_nodes(pool, 1)  # a kwok node standing in for a machine that joined
+    machines = ClusterOps(ops.api, cluster=ops.cluster, node_cidr=ops.node_cidr, simulated=False)
+    assert await machines.add_nodes(pool, 1) == []  # real machines are not created, they join
+    result = await machines.upgrade_pool(pool, version="v1.36.3")
+    assert "joined with a token" in result.failed and not result.added and not result.removed
+    still = await ops.nodes.get(node)
+    assert still is not None and not still["spec"].get("unschedulable")
