@@ -86,15 +86,11 @@ def kube_api(parts_dir: Path) -> Iterator[KubeApi]:
     api.stop()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def kube_cluster(kube_api: KubeApi, parts_dir: Path) -> AsyncIterator[KubeCluster]:
-    """kube_api plus kube-controller-manager, kube-scheduler and kwok with three Ready
-    simulated nodes (zones a, b, c). It shares kube_api's API server."""
+async def _start_cluster(api: KubeApi, work_dir: Path, what: str) -> KubeCluster:
     began = time.monotonic()
-    cluster = KubeCluster(kube_api, parts_dir / "kube-cluster").start()
+    cluster = KubeCluster(api, work_dir).start()
     try:
-        # The whole session shares these nodes (every service's kube tests, the chart install, the
-        # drain bench's 100 pods), so they are roomy: a full node would look like a product bug.
+        # Roomy nodes: a full node would look like a product bug.
         await asyncio.gather(
             *(cluster.create_node(name, zone=zone, cpu="128", memory="1Ti", pods="500") for name, zone in KWOK_NODES)
         )
@@ -102,9 +98,37 @@ async def kube_cluster(kube_api: KubeApi, parts_dir: Path) -> AsyncIterator[Kube
         cluster.stop()
         raise
     cluster.startup_seconds = time.monotonic() - began
-    STARTUPS.append(("kube_cluster (+ controllers, scheduler, kwok, 3 Ready nodes)", cluster.startup_seconds))
+    STARTUPS.append((what, cluster.startup_seconds))
+    return cluster
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def kube_cluster(kube_api: KubeApi, parts_dir: Path) -> AsyncIterator[KubeCluster]:
+    """kube_api plus kube-controller-manager, kube-scheduler and kwok with three Ready
+    simulated nodes (zones a, b, c). It shares kube_api's API server, and the whole session
+    shares its nodes (every service's kube tests, the chart install, the drain bench's 100 pods)."""
+    cluster = await _start_cluster(
+        kube_api, parts_dir / "kube-cluster", "kube_cluster (+ controllers, scheduler, kwok, 3 Ready nodes)"
+    )
     yield cluster
     cluster.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def kube_cluster_of_its_own(parts_dir: Path) -> AsyncIterator[KubeCluster]:
+    """Another whole cluster (its own etcd, API server, controllers, scheduler, kwok and three
+    nodes) for tests that churn nodes (create, delete, break, drain them by the dozen), so that
+    what they leave behind never reaches other suites' workloads. A conftest can hand it out as
+    ``kube_cluster``."""
+    api = KubeApi(parts_dir / "kube-own").start()
+    try:
+        cluster = await _start_cluster(api, parts_dir / "kube-own-cluster", "kube_cluster_of_its_own")
+    except BaseException:
+        api.stop()
+        raise
+    yield cluster
+    cluster.stop()
+    api.stop()
 
 
 # --- OCI registries -----------------------------------------------------------------------
