@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from berth_common.sealing import KEY_ENV, Sealer, SecretUnreadable
 from berth_registry_sync.domain.dr import DrPairSpec, DrState
 from berth_registry_sync.domain.executions import Execution, plan
 from berth_registry_sync.domain.filters import Filter
@@ -15,7 +16,6 @@ from berth_registry_sync.domain.registries import REDACTED, RegistrySpec
 from berth_registry_sync.domain.webhooks import EVENTS_V2, BadPayload, parse_notification
 from berth_registry_sync.messages import PutRegistry
 from berth_registry_sync.oci.challenge import parse_challenges
-from berth_registry_sync.sealing import KEY_ENV, Sealer, SecretUnreadable
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
@@ -214,13 +214,15 @@ def test_one_bandwidth_bucket_per_policy() -> None:
 
 def test_sealer_key_file_env_key_and_wrong_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
-    first = Sealer.configured(tmp_path)
+    first = Sealer.configured(tmp_path, service="registry-sync")
     assert (tmp_path / "registry-sync-secrets.key").stat().st_mode & 0o777 == 0o600
     sealed = first.seal("s3cret")
-    assert "s3cret" not in sealed and Sealer.configured(tmp_path).unseal(sealed) == "s3cret"  # same key file
+    assert (
+        "s3cret" not in sealed and Sealer.configured(tmp_path, service="registry-sync").unseal(sealed) == "s3cret"
+    )  # same key file
     monkeypatch.setenv(KEY_ENV, Fernet.generate_key().decode())
     with pytest.raises(SecretUnreadable, match=KEY_ENV):
-        Sealer.configured(tmp_path).unseal(sealed)
+        Sealer.configured(tmp_path, service="registry-sync").unseal(sealed)
     monkeypatch.setenv(KEY_ENV, "short")
     with pytest.raises(ValueError, match="not a Fernet key"):
-        Sealer.configured(tmp_path)
+        Sealer.configured(tmp_path, service="registry-sync")

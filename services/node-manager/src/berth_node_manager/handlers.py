@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from berth_common.bus import Context, QueryError
+from berth_common.sealing import Sealer
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -45,7 +46,17 @@ from .messages import (
 )
 from .operations import ClusterOps, RemoveResult
 from .runtime import envelope, guarded, ops_for, record
-from .state import CLUSTERS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, server_of
+from .state import (
+    CLUSTERS,
+    POOLS,
+    Unknown,
+    cluster_pools,
+    load_cluster,
+    load_pool,
+    seal_kubeconfig,
+    server_of,
+    use_sealer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +69,12 @@ def _pool_subject(cluster: str, pool: str) -> str:
     return f"clusters/{cluster}/nodepools/{pool}"
 
 
+@app.on_startup
+async def _open_secrets(svc: Any) -> None:
+    assert svc.settings is not None
+    use_sealer(Sealer.configured(svc.settings.data_dir, service="node-manager"))
+
+
 # --- clusters -------------------------------------------------------------------------------------
 @app.handler(RegisterCluster, concurrency=2)
 @guarded("register-cluster")
@@ -66,7 +83,7 @@ async def register_cluster(cmd: RegisterCluster, ctx: Context) -> None:
     data = {
         "cluster": cmd.cluster,
         "tenant": cmd.tenant,
-        "kubeconfig": cmd.kubeconfig,
+        "kubeconfig": seal_kubeconfig(cmd.kubeconfig),
         "node_cidr": cmd.node_cidr,
         "simulated": cmd.simulated,
         "server": server_of(config),

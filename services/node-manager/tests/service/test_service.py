@@ -34,7 +34,7 @@ from berth_node_manager.messages import (
 )
 from berth_node_manager.operations import ClusterOps
 from berth_node_manager.runtime import Runtime
-from berth_node_manager.state import load_pool
+from berth_node_manager.state import CLUSTERS, load_pool
 from berth_testkit.kube import KubeCluster
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s
@@ -165,6 +165,18 @@ async def test_pools_nodes_labels_taints_cordon_drain_through_the_bus(service: F
     await send(Drain(cluster=cluster, tenant=TENANT, node=names[1], timeout_seconds=20))
     drained = await service.wait("drained", node=names[1])
     assert drained.data["report"]["outcome"] == "drained"
+
+
+async def test_tenant_kubeconfigs_are_kept_sealed(service: Facts, cluster: str) -> None:
+    stored = await app.store.collection(CLUSTERS).get(cluster)
+    assert stored is not None
+    assert stored.data["kubeconfig"].startswith("fernet:")
+    assert "client-key-data" not in stored.data["kubeconfig"] and "BEGIN" not in stored.data["kubeconfig"]
+    assert app.settings is not None
+    key = app.settings.data_dir / "node-manager-secrets.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    # and still opened for use: the cluster answers through it
+    assert (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster}))["items"] is not None
 
 
 async def test_bad_commands_fail_with_a_reason(service: Facts, cluster: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from berth_common.bus import Context, Poison, QueryError
 from berth_common.events import registry
 from berth_common.runtime import ServiceApp
+from berth_common.sealing import Sealer
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -33,7 +34,6 @@ from .messages import (
     RunPolicy,
 )
 from .runner import SOURCE, Runner, now
-from .sealing import Sealer
 from .state import (
     DR_PAIRS,
     EXECUTIONS,
@@ -62,7 +62,7 @@ def _execution_id(prefix: str, seed: str) -> str:
 @app.on_startup
 async def _open_secrets(svc: ServiceApp) -> None:
     assert svc.settings is not None
-    use_sealer(Sealer.configured(svc.settings.data_dir))
+    use_sealer(Sealer.configured(svc.settings.data_dir, service="registry-sync"))
 
 
 # --- registries and policies -------------------------------------------------------------

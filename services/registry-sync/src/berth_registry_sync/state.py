@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from berth_common.sealing import Sealer
 from berth_common.store import Store
 
 from .domain.dr import DrState
 from .domain.executions import Execution
 from .domain.policies import PolicySpec
 from .domain.registries import RegistrySpec
-from .sealing import Sealer
 
 REGISTRIES = "registries"
 SECRETS = "registry-secrets"  # passwords; never published, never returned by a query

@@ -1,4 +1,5 @@
-"""Registry passwords at rest: Fernet-sealed (AES-128-CBC + HMAC-SHA256, from ``cryptography``).
+"""Secrets at rest (registry passwords, tenant kubeconfigs): Fernet-sealed (AES-128-CBC +
+HMAC-SHA256, from ``cryptography``).
 
 The key comes from ``BERTH_SECRETS_KEY`` (a Fernet key; set it from a Kubernetes Secret so every
 replica shares it) or, for the embedded single-machine default, a key file created in the data dir.
@@ -27,11 +28,12 @@ class Sealer:
             raise ValueError(f"{KEY_ENV}: not a Fernet key (32 url-safe base64 bytes): {e}") from None
 
     @classmethod
-    def configured(cls, data_dir: Path) -> Sealer:
+    def configured(cls, data_dir: Path, *, service: str) -> Sealer:
+        """``BERTH_SECRETS_KEY``, else the service's 0600 key file ``<service>-secrets.key``."""
         env = os.environ.get(KEY_ENV)
         if env:
             return cls(env.encode())
-        path = data_dir / "registry-sync-secrets.key"
+        path = data_dir / f"{service}-secrets.key"
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -51,4 +53,4 @@ class Sealer:
         try:
             return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
         except InvalidToken:
-            raise SecretUnreadable(f"a stored registry password cannot be opened with this {KEY_ENV}") from None
+            raise SecretUnreadable(f"a stored secret cannot be opened with this {KEY_ENV}") from None
