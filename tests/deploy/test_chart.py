@@ -3,6 +3,7 @@ production properties the platform promises (probes, drain, non-root, least priv
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ def test_one_deployment_per_service_with_http_probes_and_drain(helm: Helm) -> No
         assert spec["affinity"]["podAntiAffinity"]
         env = {e["name"]: e for e in c.get("env", [])}
         assert "secretKeyRef" in env["BERTH_STORE_URL"]["valueFrom"], "store URI must come from a Secret"
+        # one sealing key for every replica (a per-pod key file could not open another pod's writes)
+        assert env["BERTH_SECRETS_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secrets-key", name
+
+
+def test_the_generated_sealing_key_is_a_fernet_key(helm: Helm) -> None:
+    from cryptography.fernet import Fernet
+
+    (secret,) = [d for d in render(helm) if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-secrets-key")]
+    key = base64.b64decode(secret["data"]["secrets-key"])
+    Fernet(key).decrypt(Fernet(key).encrypt(b"x"))  # raises if not 32 url-safe base64 bytes
 
 
 def test_pdb_networkpolicy_and_serviceaccount_per_service(helm: Helm) -> None:

@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import aiohttp
+from berth_monitor_alert import state
+from berth_monitor_alert.app import app
 from berth_monitor_alert.messages import AckAlert, PutChannel, PutRoute, SilenceAlerts
 from ma_fakes.chat import ChatFakes
 from ma_fakes.harness import Service, alert_payload, eventually
@@ -74,6 +76,10 @@ async def test_ha_pair_copies_yield_one_signed_dingtalk_message(service: Service
     assert len(msgs) == 1, [m.body for m in msgs]
     assert chat.rejected == []
     verify_dingtalk(msgs[0].query)
+    # the signing secret is kept sealed at rest, yet opened to sign
+    stored = await app.store.collection(state.CHANNELS).get(state.key(tenant, "ding"))
+    assert stored is not None and stored.data["secret"].startswith("fernet:")
+    assert DINGTALK_SECRET not in str(stored.data)
     assert msgs[0].body["at"]["atMobiles"] == ["13800000000"]
     assert "NodeDown" in msgs[0].body["markdown"]["text"] and "CST" in msgs[0].body["markdown"]["text"]
     assert len(service.facts_of("berth.alert.firing.v1", tenant)) == 1

@@ -24,7 +24,7 @@ from berth_registry_sync.messages import DrSwitch, PutDrPair, PutPolicy, PutRegi
 from berth_registry_sync.oci import RegistryClient
 from berth_registry_sync.runner import now
 from berth_registry_sync.scheduler import due
-from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SECRETS, sealer
+from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SEALER, SECRETS
 from berth_registry_sync.webhook import webhook_routes
 from berth_testkit.nats import NatsServer
 from berth_testkit.registry import Registry
@@ -156,7 +156,7 @@ async def test_run_policy_copies_what_filters_select_and_reports_tasks(
     everything = await facts("berth.evt.registry.>", until=lambda e: False, within=2.0, settle=True)
     stored = [r.data for col in COLLECTIONS for r in await app.store.collection(col).list(limit=1000)]
     sealed = [r.data["password"] for r in await app.store.collection(SECRETS).list(limit=1000)]
-    opened = {sealer().unseal(x) for x in sealed}
+    opened = {SEALER.get().unseal(x) for x in sealed}
     for pw in (registry_a.password, registry_b.password):
         assert pw in opened and pw not in json.dumps(sealed)  # sealed at rest
         assert pw not in json.dumps([e.data for e in everything]) and pw not in json.dumps(stored, default=str)

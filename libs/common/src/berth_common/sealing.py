@@ -54,3 +54,23 @@ class Sealer:
             return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
         except InvalidToken:
             raise SecretUnreadable(f"a stored secret cannot be opened with this {KEY_ENV}") from None
+
+
+class SealerSlot:
+    """The sealer a service opens at startup (from its settings' data dir); using it before that
+    is a programming error, said plainly."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._sealer: Sealer | None = None
+
+    def use(self, sealer: Sealer) -> None:
+        self._sealer = sealer
+
+    def open(self, data_dir: Path) -> None:
+        self.use(Sealer.configured(data_dir, service=self.service))
+
+    def get(self) -> Sealer:
+        if self._sealer is None:
+            raise RuntimeError(f"{self.service}: secrets sealer not configured (the service has not started)")
+        return self._sealer

@@ -69,6 +69,8 @@ def _invalid(what: str, exc: ValidationError | ValueError) -> Poison:
 @app.on_startup
 async def _start(a: ServiceApp) -> None:
     global _dispatcher
+    assert a.settings is not None
+    state.SEALER.open(a.settings.data_dir)
     _dispatcher = Dispatcher(a.store, deps, wake_relay=a.wake_relay)
 
 
@@ -246,7 +248,7 @@ async def put_channel(cmd: PutChannel, ctx: Context) -> None:
             raise ValueError("escalate_to must name another channel")
     except (ValidationError, ValueError) as exc:
         raise _invalid("channel", exc) from None
-    await _put(state.CHANNELS, cmd.tenant, ch.name, ch.stored(), ctx.envelope)
+    await _put(state.CHANNELS, cmd.tenant, ch.name, state.stored_channel(ch), ctx.envelope)
 
 
 @app.handler(DeleteChannel)

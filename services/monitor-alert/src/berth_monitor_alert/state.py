@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from berth_common.sealing import SealerSlot
 from berth_common.store import Collection, Store
 from pydantic import ValidationError
 
@@ -24,6 +25,7 @@ SCALING = "scaling_policies"
 COLLECTIONS = [ALERTS, CHANNELS, ROUTES, SILENCES, NOTIFICATIONS, DEAD_LETTERS, SCALING]
 
 SOURCE = "/berth/monitor-alert"
+SEALER = SealerSlot("monitor-alert")  # channel secrets (robot signing keys, SMTP passwords) at rest
 PAGE = 500
 
 
@@ -57,14 +59,27 @@ def _valid(model: Any, docs: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
+def stored_channel(ch: Channel) -> dict[str, Any]:
+    data = ch.stored()
+    if data.get("secret") is not None:
+        data["secret"] = SEALER.get().seal(str(data["secret"]))
+    return data
+
+
+def _opened(data: dict[str, Any]) -> dict[str, Any]:
+    secret = data.get("secret")
+    return {**data, "secret": SEALER.get().unseal(secret)} if isinstance(secret, str) else data
+
+
 async def channels(store: Store, tenant: str) -> dict[str, Channel]:
-    found: list[Channel] = _valid(Channel, await list_all(store.collection(CHANNELS), where={"tenant": tenant}))
+    docs = await list_all(store.collection(CHANNELS), where={"tenant": tenant})
+    found: list[Channel] = _valid(Channel, [_opened(d) for d in docs])
     return {c.name: c for c in found}
 
 
 async def channel(store: Store, tenant: str, name: str) -> Channel | None:
     rec = await store.collection(CHANNELS).get(key(tenant, name))
-    return Channel.model_validate(rec.data) if rec else None
+    return Channel.model_validate(_opened(rec.data)) if rec else None
 
 
 async def routes(store: Store, tenant: str) -> list[Route]:

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from berth_common.bus import Context, QueryError
-from berth_common.sealing import Sealer
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -49,13 +48,13 @@ from .runtime import envelope, guarded, ops_for, record
 from .state import (
     CLUSTERS,
     POOLS,
+    SEALER,
     Unknown,
     cluster_pools,
     load_cluster,
     load_pool,
     seal_kubeconfig,
     server_of,
-    use_sealer,
 )
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def _pool_subject(cluster: str, pool: str) -> str:
 @app.on_startup
 async def _open_secrets(svc: Any) -> None:
     assert svc.settings is not None
-    use_sealer(Sealer.configured(svc.settings.data_dir, service="node-manager"))
+    SEALER.open(svc.settings.data_dir)
 
 
 # --- clusters -------------------------------------------------------------------------------------

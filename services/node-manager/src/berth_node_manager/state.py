@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from berth_common.sealing import Sealer
+from berth_common.sealing import SealerSlot
 from berth_common.store import Store
 
 from .domain.pools import NodePool, pool_key
@@ -18,23 +18,11 @@ JOIN_TOKENS = "join_tokens"  # key <cluster>/<token id>: the pool a token was is
 COLLECTIONS = [CLUSTERS, POOLS, OPERATIONS, AUTOSCALER, JOIN_TOKENS]
 
 
-class _Sealing:
-    sealer: Sealer | None = None
-
-
-def use_sealer(sealer: Sealer) -> None:
-    """Tenant kubeconfigs (admin client keys) are kept sealed; the service sets this at startup."""
-    _Sealing.sealer = sealer
-
-
-def _sealer() -> Sealer:
-    if _Sealing.sealer is None:
-        raise RuntimeError("node-manager: secrets sealer not configured (the service has not started)")
-    return _Sealing.sealer
+SEALER = SealerSlot("node-manager")  # tenant kubeconfigs hold admin client keys: kept sealed
 
 
 def seal_kubeconfig(text: str) -> str:
-    return _sealer().seal(text)
+    return SEALER.get().seal(text)
 
 
 class Unknown(LookupError):
@@ -55,7 +43,7 @@ async def load_cluster(store: Store, cluster: str, *, tenant: str | None = None)
     rec = await store.collection(CLUSTERS).get(cluster)
     if rec is None or (tenant is not None and rec.data["tenant"] != tenant):
         raise Unknown(f"cluster {cluster} is not registered with node-manager")
-    return {**rec.data, "kubeconfig": _sealer().unseal(rec.data["kubeconfig"])}
+    return {**rec.data, "kubeconfig": SEALER.get().unseal(rec.data["kubeconfig"])}
 
 
 async def load_pool(store: Store, cluster: str, pool: str) -> tuple[NodePool, int]:

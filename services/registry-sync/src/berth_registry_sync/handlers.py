@@ -11,7 +11,6 @@ from typing import Any
 from berth_common.bus import Context, Poison, QueryError
 from berth_common.events import registry
 from berth_common.runtime import ServiceApp
-from berth_common.sealing import Sealer
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -40,6 +39,7 @@ from .state import (
     POLICIES,
     PUSHES,
     REGISTRIES,
+    SEALER,
     SECRETS,
     NotDefined,
     key,
@@ -48,7 +48,6 @@ from .state import (
     load_policy,
     load_registry,
     sealed_secret,
-    use_sealer,
 )
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def _execution_id(prefix: str, seed: str) -> str:
 @app.on_startup
 async def _open_secrets(svc: ServiceApp) -> None:
     assert svc.settings is not None
-    use_sealer(Sealer.configured(svc.settings.data_dir, service="registry-sync"))
+    SEALER.open(svc.settings.data_dir)
 
 
 # --- registries and policies -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth_common.sealing import Sealer
+from berth_common.sealing import SealerSlot
 from berth_common.store import Store
 
 from .domain.dr import DrState
@@ -29,23 +29,12 @@ class NotDefined(LookupError):
     """A policy, registry, execution or DR pair that does not exist (the message names it)."""
 
 
-class _Sealing:
-    sealer: Sealer | None = None
-
-
-def use_sealer(sealer: Sealer) -> None:
-    _Sealing.sealer = sealer
-
-
-def sealer() -> Sealer:
-    if _Sealing.sealer is None:
-        raise RuntimeError("registry-sync: secrets sealer not configured (the service has not started)")
-    return _Sealing.sealer
+SEALER = SealerSlot("registry-sync")
 
 
 def sealed_secret(spec: RegistrySpec) -> dict[str, Any]:
     password = spec.secret()["password"]
-    return {"password": sealer().seal(password) if password is not None else None}
+    return {"password": SEALER.get().seal(password) if password is not None else None}
 
 
 async def load_registry(store: Store, tenant: str, name: str) -> RegistrySpec:
@@ -55,7 +44,7 @@ async def load_registry(store: Store, tenant: str, name: str) -> RegistrySpec:
     secret = await store.collection(SECRETS).get(key(tenant, name))
     opened = None
     if secret is not None and secret.data.get("password") is not None:
-        opened = {"password": sealer().unseal(secret.data["password"])}
+        opened = {"password": SEALER.get().unseal(secret.data["password"])}
     return RegistrySpec.restore(rec.data, opened)
 
 
