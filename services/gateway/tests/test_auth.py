@@ -206,28 +206,36 @@ async def jwks() -> AsyncIterator[tuple[Any, str]]:
     await server.close()
 
 
-async def test_oidc_jwt_from_a_local_jwks(stack: Stack, jwks: tuple[Any, str]) -> None:
-    key, url = jwks
-    g = Gateway.build(
+def _oidc_gateway(stack: Stack, jwks_url: str) -> Gateway:
+    return Gateway.build(
         backend=stack.gateway.backend,
         store=stack.gateway.store,
         registry=stack.gateway.registry,
         settings=settings(
-            oidc_issuer="https://idp.test", oidc_audience="berth", oidc_jwks_url=url, oidc_user_claim="email"
+            oidc_issuer="https://idp.test", oidc_audience="berth", oidc_jwks_url=jwks_url, oidc_user_claim="email"
         ),
     )
+
+
+def _jwt(key: Any, **over: Any) -> str:
+    claims = {
+        "iss": "https://idp.test",
+        "aud": "berth",
+        "email": "olga@acme.test",
+        "exp": int(time.time()) + 60,
+        **over,
+    }
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+async def test_oidc_jwt_from_a_local_jwks(stack: Stack, jwks: tuple[Any, str]) -> None:
+    key, url = jwks
+    g = _oidc_gateway(stack, url)
     await g.directory.bind(tenant="acme", user="olga@acme.test", role="viewer")
     server = await _serve(build_app(g, track_operations=False))
 
     def token(**over: Any) -> str:
-        claims = {
-            "iss": "https://idp.test",
-            "aud": "berth",
-            "email": "olga@acme.test",
-            "exp": int(time.time()) + 60,
-            **over,
-        }
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        return _jwt(key, **over)
 
     try:
 
@@ -254,5 +262,44 @@ async def test_oidc_jwt_from_a_local_jwks(stack: Stack, jwks: tuple[Any, str]) -
         )
         status, body = await get(forged)
         assert status == 401 and "signature" in body["detail"].lower()
+    finally:
+        await server.close()
+
+
+async def test_oidc_groups_get_the_roles_bound_to_them(stack: Stack, jwks: tuple[Any, str]) -> None:
+    key, url = jwks
+    g = _oidc_gateway(stack, url)
+    server = await _serve(build_app(g, track_operations=False))
+
+    async def call(method: str, path: str, token: str, **kw: Any) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with stack.http.request(method, str(server.make_url(path)), headers=headers, **kw) as resp:
+            return resp.status, await resp.json(content_type=None) if resp.status != 204 else None
+
+    try:
+        status, body = await call("POST", "/api/v1/tenants", ADMIN_TOKEN, json={"name": "acme"})
+        assert status in (201, 409), body
+        bound = {"group": "sre@acme.test", "role": "developer"}
+        status, body = await call("POST", "/api/v1/tenants/acme/members", ADMIN_TOKEN, json=bound)
+        assert status == 201 and body["group"] == "sre@acme.test" and body["user"] == "", body
+        status, body = await call(
+            "POST", "/api/v1/tenants/acme/members", ADMIN_TOKEN, json={"user": "a", "group": "b", "role": "viewer"}
+        )
+        assert status == 422 and "exactly one of user or group" in str(body)
+
+        ivan = {"email": "ivan@acme.test"}
+        status, body = await call("GET", "/api/v1/clusters?tenant=acme", _jwt(key, **ivan, groups=["sre@acme.test"]))
+        assert status == 200 and {c["tenant"] for c in body["items"]} == {"acme"}, body
+        status, body = await call("GET", "/api/v1/clusters?tenant=acme", _jwt(key, **ivan, groups=["other"]))
+        assert status == 403, body
+        status, body = await call("GET", "/api/v1/clusters", _jwt(key, **ivan, groups={"sre": True}))
+        assert status == 401 and "groups" in body["detail"]
+
+        status, _ = await call("DELETE", "/api/v1/tenants/acme/groups/sre@acme.test", ADMIN_TOKEN)
+        assert status == 204
+        status, _ = await call("GET", "/api/v1/clusters?tenant=acme", _jwt(key, **ivan, groups=["sre@acme.test"]))
+        assert status == 403
+        status, body = await call("DELETE", "/api/v1/tenants/acme/groups/sre@acme.test", ADMIN_TOKEN)
+        assert status == 404
     finally:
         await server.close()

@@ -65,6 +65,7 @@ class Gateway:
                 audience=settings.oidc_audience,
                 jwks_url=settings.oidc_jwks_url,
                 user_claim=settings.oidc_user_claim,
+                groups_claim=settings.oidc_groups_claim,
             )
         admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
         return cls(
@@ -89,10 +90,11 @@ class Gateway:
             return Principal(user="admin", via="admin", key="admin", bindings=(Binding(ALL_TENANTS, "platform-admin"),))
         if self.oidc is not None and OidcVerifier.looks_like_jwt(token):
             try:
-                user = await self.oidc.verify(token)
+                who = await self.oidc.verify(token)
             except OidcError as exc:
                 raise ApiError(401, str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-            return Principal(user=user, via="oidc", key=f"oidc:{user}", bindings=await self.directory.bindings_of(user))
+            bindings = await self.directory.bindings_of(who.user, who.groups)
+            return Principal(user=who.user, via="oidc", key=f"oidc:{who.user}", bindings=bindings)
         found = await self.tokens.verify(token)
         if found is None:
             raise ApiError(

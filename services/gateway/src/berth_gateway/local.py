@@ -9,6 +9,7 @@ from aiohttp import web
 from berth_common.store import AlreadyExists
 
 from . import models as m
+from .auth.bindings import GROUP_PREFIX
 from .context import ACTION, TENANT, gw, principal, read_model, require, resolve_tenant
 from .operations import public
 from .pagination import decode_cursor, encode_cursor, parse_limit
@@ -112,7 +113,9 @@ async def bind_member(request: web.Request) -> web.Response:
         )
     if body.role == "tenant-admin" and not p.can("tenant-admin", tenant):
         raise ApiError(403, f"{p.user} cannot grant tenant-admin")
-    data = await gw(request).directory.bind(tenant=tenant, user=body.user, role=body.role, namespace=body.namespace)
+    data = await gw(request).directory.bind(
+        tenant=tenant, user=body.user, group=body.group, role=body.role, namespace=body.namespace
+    )
     return web.json_response(data, status=201)
 
 
@@ -123,6 +126,16 @@ async def unbind_member(request: web.Request) -> web.Response:
     ns = request.query.get("namespace", "")
     if not await gw(request).directory.unbind(tenant=tenant, user=user, namespace=ns):
         raise ApiError(404, f"{user} has no binding in tenant {tenant}")
+    return web.Response(status=204)
+
+
+async def unbind_group(request: web.Request) -> web.Response:
+    request[ACTION] = "gateway.unbind-group"
+    tenant = await _tenant_param(request, "tenant-admin")
+    group = request.match_info["group"]
+    ns = request.query.get("namespace", "")
+    if not await gw(request).directory.unbind(tenant=tenant, user=GROUP_PREFIX + group, namespace=ns):
+        raise ApiError(404, f"group {group} has no binding in tenant {tenant}")
     return web.Response(status=204)
 
 
@@ -209,6 +222,7 @@ def add_local_routes(app: web.Application) -> None:
     r.add_get("/api/v1/tenants/{tenant}/members", list_members)
     r.add_post("/api/v1/tenants/{tenant}/members", bind_member)
     r.add_delete("/api/v1/tenants/{tenant}/members/{user}", unbind_member)
+    r.add_delete("/api/v1/tenants/{tenant}/groups/{group}", unbind_group)
     r.add_post("/api/v1/tokens", create_token)
     r.add_get("/api/v1/tokens", list_tokens)
     r.add_delete("/api/v1/tokens/{token}", revoke_token)

@@ -222,9 +222,20 @@ class TenantCreate(Body):
 
 
 class MemberBind(Body):
-    user: str = Field(min_length=1, max_length=255)
+    """A role for a user, or for everyone in an IdP group (the OIDC token's groups claim)."""
+
+    user: str = Field(default="", max_length=255)
+    group: str = Field(default="", max_length=255)
     role: Role
     namespace: str = Field(default="", max_length=63, description="empty: the whole tenant")
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> MemberBind:
+        if bool(self.user) == bool(self.group):
+            raise ValueError("give exactly one of user or group")
+        if self.user.startswith("group:"):
+            raise ValueError("user: a user name cannot start with 'group:' (bind the group with group)")
+        return self
 
 
 class TokenCreate(Body):

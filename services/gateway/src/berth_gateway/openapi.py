@@ -150,6 +150,14 @@ def _local_paths() -> dict[str, dict[str, Any]]:
                 params=[*t, _param("user", "path", required=True), _param("namespace", "query")],
             )
         },
+        "/api/v1/tenants/{tenant}/groups/{group}": {
+            "delete": _local(
+                "Remove an IdP group's binding",
+                "tenants",
+                status="204",
+                params=[*t, _param("group", "path", required=True), _param("namespace", "query")],
+            )
+        },
         "/api/v1/tokens": {
             "get": _local("My API tokens", "auth"),
             "post": _local(

@@ -18,6 +18,7 @@ class GatewaySettings(BaseSettings):
     oidc_audience: str = ""
     oidc_jwks_url: str = ""
     oidc_user_claim: str = "sub"
+    oidc_groups_claim: str = "groups"  # IdP groups bound to roles like users (members with "group")
     rate_per_second: float = Field(default=50.0, gt=0)
     rate_burst: int = Field(default=100, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

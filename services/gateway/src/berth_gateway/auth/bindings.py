@@ -13,6 +13,9 @@ BINDINGS = "bindings"
 TENANTS = "tenants"
 
 
+GROUP_PREFIX = "group:"  # a group's bindings are keyed like a user named group:<name>
+
+
 def binding_key(tenant: str, user: str, namespace: str) -> str:
     return f"{tenant}|{user}|{namespace or '*'}"
 
@@ -22,13 +25,21 @@ class Directory:
         self.bindings = store.collection(BINDINGS)
         self.tenants = store.collection(TENANTS)
 
-    async def bindings_of(self, user: str) -> tuple[Binding, ...]:
-        recs = await self.bindings.list(where={"user": user}, limit=1000)
+    async def bindings_of(self, user: str, groups: tuple[str, ...] = ()) -> tuple[Binding, ...]:
+        """The user's own bindings and those of the (IdP) groups they are in."""
+        recs = list(await self.bindings.list(where={"user": user}, limit=1000))
+        for group in groups:
+            recs += await self.bindings.list(where={"group": group}, limit=1000)
         return tuple(Binding(r.data["tenant"], r.data["role"], r.data.get("namespace", "")) for r in recs)
 
-    async def bind(self, *, tenant: str, user: str, role: str, namespace: str = "") -> dict[str, Any]:
-        key = binding_key(tenant, user, namespace)
-        data = {"tenant": tenant, "user": user, "role": role, "namespace": namespace}
+    async def bind(
+        self, *, tenant: str, user: str = "", group: str = "", role: str, namespace: str = ""
+    ) -> dict[str, Any]:
+        """Bind exactly one of ``user`` or ``group``."""
+        if bool(user) == bool(group):
+            raise ValueError("bind exactly one of user or group")
+        key = binding_key(tenant, user or GROUP_PREFIX + group, namespace)
+        data = {"tenant": tenant, "user": user, "group": group, "role": role, "namespace": namespace}
         rec = await self.bindings.get(key)
         if rec is None:
             await self.bindings.create(key, data)
