@@ -1,6 +1,6 @@
 """STUB services for the gateway's fast suite.
 
-cluster-manager, release-orchestrator and node-manager's join-command are stood in for by these
+cluster-manager, release-orchestrator, node-manager and dr-switcher queries are stood in for by these
 (the real services are tested in their own suites and in tests/e2e), answering on the real bus
 (real NATS, real JetStream) under the services' names and speaking their real message models.
 Their queries deliberately IGNORE the tenant and return every tenant's items, so the isolation
@@ -94,7 +94,21 @@ class StubWorld:
             await cm.emit(cm_msgs.ClusterRunning(**common), tenant=tenant, **attrs)
 
         ro = Bus(service="release-orchestrator", registry=self.registry)
-        releases = [{"name": "acme-web", "tenant": "acme"}, {"name": "globex-web", "tenant": "globex"}]
+        releases = [
+            {
+                "name": "acme-web",
+                "tenant": "acme",
+                "cluster": "acme-prod",
+                "namespace": "web",
+                "strategy": "canary",
+                "phase": "paused",
+                "step": "2/4",
+                "weight": 20,
+                "image": "registry.acme/web:2.0",
+                "revision": 2,
+            },
+            {"name": "globex-web", "tenant": "globex"},
+        ]
 
         @ro.query("list-releases")
         async def list_releases(req: dict[str, Any]) -> dict[str, Any]:
@@ -136,5 +150,25 @@ class StubWorld:
         async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
             return {"items": pools}
 
-        self.buses = [cm, ro, nm]
+        dr = Bus(service="dr-switcher", registry=self.registry)
+        groups = [
+            {
+                "name": "shop",
+                "tenant": "acme",
+                "state": "primary-active",
+                "active": "beijing",
+                "primary": {"name": "beijing", "healthy": True},
+                "standby": {"name": "shanghai", "healthy": True},
+                "mode": ["dns"],
+                "since": "2026-01-01T00:00:00Z",
+                "reason": "created",
+            },
+            {"name": "globex-shop", "tenant": "globex"},
+        ]
+
+        @dr.query("list-groups")
+        async def list_groups(req: dict[str, Any]) -> dict[str, Any]:
+            return {"items": groups}
+
+        self.buses = [cm, ro, nm, dr]
         return self.buses

@@ -5,6 +5,7 @@ through the STUB cluster-manager of stubs.py (real bus, real facts, real operati
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from typing import Any
@@ -99,5 +100,57 @@ async def test_console_hands_out_the_join_command_of_a_pool(stack: Stack, browse
     await expect(page.locator("pre.join-command")).to_contain_text("berth node join --server https://127.0.0.1:6443")
     await expect(page.locator("pre.join-command")).to_contain_text("token abcdef for pool edge")
     assert stack.world.join_requests[-1]["tenant"] == "acme"
+    assert not errors, errors
+    await page.close()
+
+
+async def _logged_in(stack: Stack, browser: Browser, errors: list[str]) -> Any:
+    page = await browser.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(stack.url + "/")
+    await page.fill("#token", ADMIN_TOKEN)
+    await page.fill("#tenant", "acme")
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_have_text("Clusters")
+    return page
+
+
+async def test_console_releases_page_promotes_a_paused_canary(stack: Stack, browser: Browser) -> None:
+    errors: list[str] = []
+    page = await _logged_in(stack, browser, errors)
+    await page.click("a[data-nav=releases]")
+    row = page.locator("tr[data-row=acme-web]")
+    await expect(row).to_contain_text("canary")
+    await expect(row).to_contain_text("20%")
+    await expect(page.locator("tr[data-row=globex-web]")).to_have_count(0)
+
+    def is_promote(r: Any) -> bool:
+        return bool(r.url.endswith("/api/v1/releases/acme-web:promote") and r.request.method == "POST")
+
+    async with page.expect_response(is_promote) as info:
+        await row.locator("button[data-action=promote]").click()
+    assert (await info.value).status == 202
+    await expect(page.locator("#toast")).to_contain_text("promote acme-web: accepted")
+    assert not errors, errors
+    await page.close()
+
+
+async def test_console_dr_page_asks_why_before_switching(stack: Stack, browser: Browser) -> None:
+    errors: list[str] = []
+    page = await _logged_in(stack, browser, errors)
+    await page.click("a[data-nav=dr]")
+    row = page.locator("tr[data-row=shop]")
+    await expect(row).to_contain_text("beijing (healthy)")
+    await expect(row).to_contain_text("shanghai (healthy)")
+    page.once("dialog", lambda d: asyncio.ensure_future(d.accept("planned maintenance")))
+
+    def is_switch(r: Any) -> bool:
+        return bool(r.url.endswith("/api/v1/dr-groups/shop:switchover") and r.request.method == "POST")
+
+    async with page.expect_response(is_switch) as info:
+        await row.locator("button[data-action=switchover]").click()
+    resp = await info.value
+    assert resp.status == 202, await resp.text()
+    assert resp.request.post_data_json == {"reason": "planned maintenance"}
     assert not errors, errors
     await page.close()

@@ -62,9 +62,9 @@ async def test_missing_op_is_503_not_a_fake_success(stack: Stack) -> None:
     status, body = await stack.call("GET", "/api/v1/clusters/acme-prod/addons?tenant=acme")
     assert status == 503
     assert body["detail"] == "service cluster-manager does not offer op list-addons yet"
-    # dr-switcher is not running in this test
-    status, body = await stack.call("GET", "/api/v1/dr-groups?tenant=acme")
-    assert status == 503 and "dr-switcher does not offer op list-groups" in body["detail"]
+    # the stub dr-switcher answers list-groups only
+    status, body = await stack.call("GET", "/api/v1/dr-groups/shop?tenant=acme")
+    assert status == 503 and "dr-switcher does not offer op get-group" in body["detail"]
 
 
 async def test_pagination_with_opaque_cursor(stack: Stack) -> None:

@@ -364,6 +364,50 @@ async function alerts() {
       { title: "Active", render: (s) => (s.active ? "yes" : "no") }], (await api("GET", "/api/v1/silences?limit=500")).items, "No silences.")));
 }
 
+// --- releases and DR: each action is a command whose operation the page follows -----------------
+async function act(path, body, label, reload) {
+  try {
+    const reply = await api("POST", path, body, { "Idempotency-Key": crypto.randomUUID() });
+    toast(`${label}: accepted (operation ${reply.operation.id})`);
+    setTimeout(reload, 1500);
+  } catch (err) { toast(`${label}: ${err.message}`); }
+}
+
+async function releases() {
+  const reload = () => route();
+  const buttons = (r) => h("span", { class: "actions" },
+    h("button", { type: "button", "data-action": "promote", disabled: r.phase !== "paused" && r.phase !== "progressing",
+      onclick: () => act(`/api/v1/releases/${r.name}:promote`, {}, `promote ${r.name}`, reload) }, "Promote"),
+    h("button", { type: "button", class: "secondary", "data-action": "rollback",
+      onclick: () => act(`/api/v1/releases/${r.name}:rollback`, {}, `rollback ${r.name}`, reload) }, "Roll back"));
+  return h("div", {}, h("h1", {}, "Releases"),
+    await section("Releases", async () => table([{ title: "Name", key: "name" }, { title: "Cluster", key: "cluster" },
+      { title: "Namespace", key: "namespace" }, { title: "Strategy", key: "strategy" },
+      { title: "Phase", render: (r) => statusCell(r.phase) }, { title: "Step", key: "step" },
+      { title: "Weight", render: (r) => (r.weight == null ? "-" : `${r.weight}%`) }, { title: "Image", key: "image" },
+      { title: "Revision", key: "revision" }, { title: "", render: buttons }],
+    (await api("GET", "/api/v1/releases?limit=500")).items, "No releases yet.")));
+}
+
+async function drGroups() {
+  const reload = () => route();
+  const site = (s) => `${s.name} (${s.healthy ? "healthy" : "unhealthy"})`;
+  const switchTo = (g, verb) => {
+    const reason = prompt(`Why ${verb} ${g.name}?`);
+    if (reason) act(`/api/v1/dr-groups/${g.name}:${verb}`, { reason }, `${verb} ${g.name}`, reload);
+  };
+  return h("div", {}, h("h1", {}, "Disaster recovery"),
+    await section("DR groups", async () => table([{ title: "Group", key: "name" },
+      { title: "State", render: (g) => statusCell(g.state) }, { title: "Active site", key: "active" },
+      { title: "Primary", render: (g) => site(g.primary) }, { title: "Standby", render: (g) => site(g.standby) },
+      { title: "Switching by", render: (g) => (g.mode || []).join(", ") || "-" }, { title: "Since", key: "since" },
+      { title: "Reason", key: "reason" },
+      { title: "", render: (g) => h("span", { class: "actions" },
+        h("button", { type: "button", "data-action": "switchover", onclick: () => switchTo(g, "switchover") }, "Switch over"),
+        h("button", { type: "button", class: "secondary", "data-action": "failback", onclick: () => switchTo(g, "failback") }, "Fail back")) }],
+    (await api("GET", "/api/v1/dr-groups?limit=500")).items, "No DR groups yet.")));
+}
+
 async function audit() {
   const b = await api("GET", "/api/v1/audit?limit=200");
   return h("div", {}, h("h1", {}, "Audit log"), h("div", { class: "card" }, table([{ title: "Time", key: "time" },
@@ -387,6 +431,8 @@ async function route() {
     else if (parts[0] === "clusters" && parts[1]) content = await clusterDetail(parts[1], params);
     else if (parts[0] === "registries") content = await registries();
     else if (parts[0] === "alerts") content = await alerts();
+    else if (parts[0] === "releases") content = await releases();
+    else if (parts[0] === "dr") content = await drGroups();
     else if (parts[0] === "audit") content = await audit();
     else content = await clusterList();
     view.replaceChildren(content);
