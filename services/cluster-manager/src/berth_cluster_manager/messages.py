@@ -242,7 +242,7 @@ except ImportError:
 
         cluster: str
         tenant: str
-        kubeconfig: str = Field(min_length=1, repr=False)
+        kubeconfig: str = Field(default="", repr=False)
         node_cidr: str = "192.168.1.0/24"
         simulated: bool = True
 

@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
-import yaml
 from berth_common.events import Envelope
 from berth_common.store import Conflict, Record, Store
 from pydantic import BaseModel
@@ -126,19 +125,12 @@ class OperationRunner:
             await self._save(rec, cluster, facts)
 
     async def registration(self, cluster: Cluster, *, cause: Envelope | None) -> list[Envelope]:
-        """The register-cluster command telling node-manager how to reach the tenant API server
-        (sent when the cluster is Running and again when its credentials change)."""
-        try:
-            kubeconfig = await self.providers.get(cluster.spec.provider).admin_kubeconfig(ref_of(cluster))
-        except (StepFailed, OSError) as exc:
-            log.warning(
-                "cluster %s/%s: no kubeconfig to register with node-manager: %s", cluster.tenant, cluster.name, exc
-            )
-            return []
+        """The register-cluster command telling node-manager to (re)read the tenant cluster's
+        kubeconfig through ``get-kubeconfig`` (sent when the cluster is Running and again when its
+        credentials change); the credentials themselves never go into the stream."""
         cmd = RegisterCluster(
             cluster=cluster.name,
             tenant=cluster.tenant,
-            kubeconfig=yaml.safe_dump(kubeconfig),
             node_cidr=cluster.spec.subnet_cidr,
             simulated=cluster.spec.provider == "local",
         )

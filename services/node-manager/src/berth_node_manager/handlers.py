@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from berth_common.bus import Context, QueryError
+from berth_common.bus import Context, QueryError, Transient
 from berth_common.store.unit_of_work import update
 
 from .app import app
@@ -78,11 +78,12 @@ async def _open_secrets(svc: Any) -> None:
 @app.handler(RegisterCluster, concurrency=2)
 @guarded("register-cluster")
 async def register_cluster(cmd: RegisterCluster, ctx: Context) -> None:
-    config = parse_kubeconfig(cmd.kubeconfig)
+    text = cmd.kubeconfig or await _ask_kubeconfig(cmd.tenant, cmd.cluster)
+    config = parse_kubeconfig(text)
     data = {
         "cluster": cmd.cluster,
         "tenant": cmd.tenant,
-        "kubeconfig": seal_kubeconfig(cmd.kubeconfig),
+        "kubeconfig": seal_kubeconfig(text),
         "node_cidr": cmd.node_cidr,
         "simulated": cmd.simulated,
         "server": server_of(config),
@@ -102,6 +103,20 @@ async def register_cluster(cmd: RegisterCluster, ctx: Context) -> None:
     )
     app.wake_relay()
     log.info("cluster registered", extra={"cluster": cmd.cluster, "server": data["server"]})
+
+
+async def _ask_kubeconfig(tenant: str, cluster: str) -> str:
+    """The tenant cluster's admin kubeconfig from cluster-manager (request/reply, never a stream)."""
+    try:
+        reply = await app.bus.request("cluster-manager", "get-kubeconfig", {"tenant": tenant, "cluster": cluster})
+    except QueryError as exc:
+        if exc.code >= 500:
+            raise Transient(f"register-cluster: cluster-manager: {exc.detail}") from None
+        raise ValueError(f"cluster-manager has no kubeconfig for {cluster}: {exc.detail}") from None
+    text = reply.get("kubeconfig")
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"cluster-manager answered get-kubeconfig for {cluster} without a kubeconfig")
+    return text
 
 
 # --- pools ----------------------------------------------------------------------------------------

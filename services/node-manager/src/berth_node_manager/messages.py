@@ -48,10 +48,13 @@ class _ClusterScoped(BaseModel):
 @command("berth.cmd.node-manager.register-cluster.v1", service=SERVICE, verb="register-cluster")
 class RegisterCluster(_ClusterScoped):
     """How node-manager reaches a tenant cluster's API server (cluster-manager sends it when the
-    cluster is Running, and again when its credentials rotate)."""
+    cluster is Running, and again when its credentials rotate).
 
-    # plain text on the wire (the envelope must carry it); repr=False keeps it out of logs and reprs
-    kubeconfig: str = Field(min_length=1, max_length=1_000_000, repr=False)
+    Empty ``kubeconfig`` (what cluster-manager sends): node-manager asks cluster-manager's
+    ``get-kubeconfig`` query for it, so the admin credentials never sit in a stream. A kubeconfig
+    given here (a cluster Berth did not create) travels in clear through the command stream."""
+
+    kubeconfig: str = Field(default="", max_length=1_000_000, repr=False)
     node_cidr: str = "192.168.1.0/24"
     simulated: bool = True  # local clusters: nodes are kwok-simulated Node objects
 
