@@ -12,6 +12,7 @@ import contextlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from berth_node_manager import handlers as nm_handlers  # noqa: F401  (declare t
 from berth_node_manager import joins, loops
 from berth_node_manager.app import app as nm
 from berth_node_manager.messages import CreatePool
+from berth_node_manager.state import JOIN_TOKENS
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient
@@ -233,6 +235,18 @@ async def test_a_wrong_ca_pin_or_a_revoked_token_is_refused(rig: Rig) -> None:
     assert done.returncode == 1, done.stderr
     # refused either way: the signer no longer signs cluster-info for it, or the API server rejects it
     assert "unknown or expired" in done.stderr or "does not accept this token" in done.stderr, done.stderr
+
+
+async def test_records_of_long_expired_tokens_are_forgotten(rig: Rig) -> None:
+    col = nm.store.collection(JOIN_TOKENS)
+    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    fresh = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    base = {"cluster": CLUSTER, "tenant": TENANT, "pool": "sim"}
+    await col.create(f"{CLUSTER}/oldold", {**base, "token_id": "oldold", "expires": old})
+    await col.create(f"{CLUSTER}/fresh1", {**base, "token_id": "fresh1", "expires": fresh})
+    await joins.adopt_step(CLUSTER)
+    assert await col.get(f"{CLUSTER}/oldold") is None
+    assert await col.get(f"{CLUSTER}/fresh1") is not None
 
 
 async def test_bad_join_token_requests_get_clear_errors(rig: Rig) -> None:

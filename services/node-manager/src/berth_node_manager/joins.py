@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -19,6 +20,7 @@ from .state import JOIN_TOKENS, POOLS, Unknown, cluster_pools, load_cluster, loa
 
 log = logging.getLogger(__name__)
 ISSUE_TIMEOUT = 30.0
+FORGET_AFTER = timedelta(hours=1)
 
 
 def _arg(req: dict[str, Any], name: str) -> str:
@@ -74,6 +76,16 @@ async def join_command_query(req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _forget_expired_tokens(cluster: str) -> None:
+    """A token's record outlives it by the hour the controller-manager keeps its CSRs: after that no
+    node can still be adopted by it."""
+    horizon = datetime.now(UTC) - FORGET_AFTER
+    col = app.store.collection(JOIN_TOKENS)
+    for rec in await col.list(where={"cluster": cluster}, limit=10000):
+        if datetime.fromisoformat(rec.data["expires"]) < horizon:
+            await col.delete(rec.key)
+
+
 def _ca_of(kubeconfig: str) -> bytes:
     cluster = yaml.safe_load(kubeconfig)["clusters"][0]["cluster"]
     return base64.b64decode(cluster.get("certificate-authority-data", ""))
@@ -82,6 +94,7 @@ def _ca_of(kubeconfig: str) -> bytes:
 async def adopt_step(cluster: str) -> list[NodeAdded]:
     """Adopt nodes that joined with a token issued for one of the cluster's pools; raise the pool's
     count to cover them (so scaling does not take them straight out again) and record each."""
+    await _forget_expired_tokens(cluster)
     tokens = await token_pools(app.store, cluster)
     if not tokens:
         return []

@@ -5,7 +5,6 @@ of its Lease in kube-node-lease, all as ``system:node:<name>`` (so NodeRestricti
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import ssl
@@ -203,20 +202,3 @@ def _message(body: Any) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body)
     return str(body)
-
-
-def identity_from(directory: Path, name: str) -> NodeIdentity:
-    """A saved identity (for restarting the agent without a new token)."""
-    pki = directory / "pki"
-    config = yaml.safe_load((directory / KUBECONFIG).read_text())
-    return NodeIdentity(
-        name=name,
-        server=config["clusters"][0]["cluster"]["server"],
-        ca_pem=(pki / "ca.crt").read_bytes(),
-        cert_pem=(pki / "kubelet-client.crt").read_bytes(),
-        key_pem=(pki / "kubelet-client.key").read_bytes(),
-    )
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
