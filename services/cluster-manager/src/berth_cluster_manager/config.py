@@ -16,6 +16,10 @@ class ClusterManagerSettings(BaseSettings):
     etcd_storage_class: str | None = None
     backup_storage_class: str | None = None
     api_service_type: str = "ClusterIP"
+    api_public_url: str = Field(
+        default="",
+        description="hosted: URL template ({cluster}, {tenant}, {namespace}) machines join through; in the API cert",
+    )
     ready_timeout: float = Field(default=300.0, gt=0)
     cert_check_interval: float = Field(default=3600.0, gt=0, description="seconds between certificate renewal checks")
     local_controllers: bool = True

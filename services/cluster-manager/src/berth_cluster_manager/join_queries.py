@@ -52,7 +52,9 @@ async def issue_join_token(req: dict[str, Any]) -> dict[str, Any]:
     description = req.get("description", "")
     if not isinstance(description, str) or len(description) > 200:
         raise QueryError(400, "description: text of at most 200 characters")
-    server, ca_pem = join.admin_access(await wiring.provider_for(c).admin_kubeconfig(ref_of(c)))
+    provider = wiring.provider_for(c)
+    _, ca_pem = join.admin_access(await provider.admin_kubeconfig(ref_of(c)))
+    server = await provider.join_server(ref_of(c))
     expires = now().replace(microsecond=0) + ttl
     api = await _tenant_api(c)
     try:

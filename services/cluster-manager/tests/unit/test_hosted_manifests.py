@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from berth_cluster_manager.domain import parse_spec
@@ -68,3 +69,28 @@ def test_ha_multi_az_large(pki: ClusterPki) -> None:
 def test_node_cidr_mask() -> None:
     assert node_cidr_mask(110) == 24
     assert node_cidr_mask(64) == 25
+
+
+async def test_machines_join_a_hosted_cluster_through_its_public_url_which_its_certificate_names() -> None:
+    from berth_cluster_manager.providers.hosted import HostedProvider
+    from berth_cluster_manager.providers.hosted_manifests import api_hosts
+    from cryptography import x509
+
+    ref = ClusterRef("acme", "prod", parse_spec({"name": "prod"}))
+    options = HostedOptions(public_url_template="https://{cluster}-{tenant}.api.example.com:6443")
+    assert options.public_url(ref) == "https://prod-acme.api.example.com:6443"
+    assert api_hosts(ref, options)[-1] == "prod-acme.api.example.com"
+    assert "prod-acme.api.example.com" not in api_hosts(ref, HostedOptions())
+
+    async def no_host() -> Any:
+        raise AssertionError("the public URL needs no host-cluster call")
+
+    provider = HostedProvider(no_host, options=options)
+    assert await provider.join_server(ref) == "https://prod-acme.api.example.com:6443"
+    pki = provider._new_pki(ref)
+    cert = x509.load_pem_x509_certificate(pki.leaves["apiserver"].cert.encode())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert "prod-acme.api.example.com" in names
+
+    with pytest.raises(ValueError, match="https://"):
+        HostedOptions(public_url_template="http://{cluster}.example.com").public_url(ref)

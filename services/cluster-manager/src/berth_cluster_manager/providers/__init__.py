@@ -54,6 +54,7 @@ class Providers:
                 etcd_storage_class=settings.etcd_storage_class,
                 backup_storage_class=settings.backup_storage_class,
                 api_service_type=settings.api_service_type,
+                public_url_template=settings.api_public_url,
             )
             providers.add(HostedProvider(host_api, options=options, ready_timeout=settings.ready_timeout))
         return providers

@@ -59,6 +59,9 @@ class Provider(Protocol):
     async def tenant_client(self, ref: ClusterRef) -> ApiClient:
         """A client of the tenant cluster's own API server (the caller closes it)."""
 
+    async def join_server(self, ref: ClusterRef) -> str:
+        """The API server URL machines joining the cluster are given."""
+
     async def health(self, ref: ClusterRef) -> ControlPlaneHealth: ...
 
     async def renew_certificates(self, ref: ClusterRef) -> list[str]:

@@ -184,6 +184,13 @@ class HostedProvider:
     async def tenant_client(self, ref: ClusterRef) -> ApiClient:
         return await new_client_from_config_dict(await self.admin_kubeconfig(ref))
 
+    async def join_server(self, ref: ClusterRef) -> str:
+        """Where joining machines reach the API server: the public URL when one is configured."""
+        public = self.options.public_url(ref)
+        if public:
+            return public
+        return str((await self.admin_kubeconfig(ref))["clusters"][0]["cluster"]["server"])
+
     # --- certificates ---------------------------------------------------------
     async def renew_certificates(self, ref: ClusterRef) -> list[str]:
         return await self._change_pki(ref, lambda pki: pki.renew_expiring(now=_now()))
@@ -222,7 +229,10 @@ class HostedProvider:
 
     def _new_pki(self, ref: ClusterRef) -> ClusterPki:
         params = PkiParams(
-            cluster=ref.name, service_cidr=ref.spec.service_cidr, api_hosts=api_hosts(ref), etcd_hosts=etcd_hosts(ref)
+            cluster=ref.name,
+            service_cidr=ref.spec.service_cidr,
+            api_hosts=api_hosts(ref, self.options),
+            etcd_hosts=etcd_hosts(ref),
         )
         return ClusterPki.issue(params, now=_now())
 

@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -55,6 +56,20 @@ class HostedOptions:
     etcd_storage_class: str | None = None  # None: emptyDir (test/dev hosts without a provisioner)
     backup_storage_class: str | None = None
     api_service_type: str = "ClusterIP"
+    # How machines outside the host cluster reach a tenant API server (they join with it), e.g.
+    # "https://{cluster}-{tenant}.api.example.com:6443"; its host goes into the serving certificate.
+    # Routing it (LoadBalancer, NodePort, TLS-passthrough ingress) is the operator's. Empty: the
+    # in-cluster Service address, reachable only from inside the host cluster.
+    public_url_template: str = ""
+
+    def public_url(self, ref: ClusterRef) -> str:
+        if not self.public_url_template:
+            return ""
+        url = self.public_url_template.format(cluster=ref.name, tenant=ref.tenant, namespace=namespace_for(ref))
+        parsed = urlsplit(url)
+        if parsed.scheme != "https" or not parsed.hostname:
+            raise ValueError(f"public URL template must give an https:// URL with a host, got {url!r}")
+        return url
 
 
 def namespace_for(ref: ClusterRef) -> str:
@@ -65,9 +80,13 @@ def api_host(ref: ClusterRef) -> str:
     return f"{ref.name}-apiserver.{namespace_for(ref)}.svc"
 
 
-def api_hosts(ref: ClusterRef) -> list[str]:
+def api_hosts(ref: ClusterRef, options: HostedOptions | None = None) -> list[str]:
     ns = namespace_for(ref)
-    return [f"{ref.name}-apiserver", f"{ref.name}-apiserver.{ns}", api_host(ref), f"{api_host(ref)}.{CLUSTER_DOMAIN}"]
+    hosts = [f"{ref.name}-apiserver", f"{ref.name}-apiserver.{ns}", api_host(ref), f"{api_host(ref)}.{CLUSTER_DOMAIN}"]
+    public = options.public_url(ref) if options is not None else ""
+    if public:
+        hosts.append(str(urlsplit(public).hostname))
+    return hosts
 
 
 def etcd_hosts(ref: ClusterRef) -> list[str]:

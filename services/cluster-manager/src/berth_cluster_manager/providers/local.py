@@ -336,6 +336,9 @@ class LocalProvider:
         doc: dict[str, Any] = yaml.safe_load(path.read_text())
         return doc
 
+    async def join_server(self, ref: ClusterRef) -> str:
+        return self.cluster(ref).server
+
     async def tenant_client(self, ref: ClusterRef) -> ApiClient:
         return await new_client_from_config_dict(await self.admin_kubeconfig(ref))
 
