@@ -130,6 +130,7 @@ def test_bundled_nats_cluster_of_three(helm: Helm) -> None:
         ("logLevel=LOUD", "/logLevel"),
         ("mongodb.uri=postgres://x", "/mongodb/uri"),
         ("services.frontend.enabled=true", "frontend"),
+        ("services.gateway.env.PATH=/tmp", "'PATH' does not match pattern"),
     ],
 )
 def test_values_schema_rejects_bad_values_clearly(helm: Helm, flag: str, message: str) -> None:
@@ -148,3 +149,16 @@ def test_external_nats_needs_a_url(helm: Helm) -> None:
 
 def test_schema_file_is_valid_json() -> None:
     json.loads((Path(CHART) / "values.schema.json").read_text())
+
+
+def test_a_service_takes_its_own_settings_from_values(helm: Helm) -> None:
+    url = "https://{cluster}-{tenant}.api.example.com:6443"
+    docs = render(helm, "--set-string", f"services.cluster-manager.env.BERTH_CM_API_PUBLIC_URL={url}")
+    envs = {
+        d["metadata"]["labels"]["app.kubernetes.io/name"]: {
+            e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        for d in _deployments(docs)
+    }
+    assert envs["cluster-manager"]["BERTH_CM_API_PUBLIC_URL"] == url
+    assert "BERTH_CM_API_PUBLIC_URL" not in envs["node-manager"]
