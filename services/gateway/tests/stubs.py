@@ -61,6 +61,20 @@ class StubWorld:
         async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
             return _find(self.clusters, "name", req["cluster"])
 
+        self.join_tokens = {"acme-prod": [{"token_id": "abcdef", "expires": "2026-01-02T00:00:00+00:00"}]}
+
+        @cm.query("list-join-tokens")
+        async def list_join_tokens(req: dict[str, Any]) -> dict[str, Any]:
+            return {"items": self.join_tokens.get(req["cluster"], [])}
+
+        @cm.query("revoke-join-token")
+        async def revoke_join_token(req: dict[str, Any]) -> dict[str, Any]:
+            tokens = self.join_tokens.get(req["cluster"], [])
+            if not any(t["token_id"] == req["token_id"] for t in tokens):
+                raise QueryError(404, f"join token {req['token_id']} not found in cluster {req['cluster']}")
+            self.join_tokens[req["cluster"]] = [t for t in tokens if t["token_id"] != req["token_id"]]
+            return {"cluster": req["cluster"], "token_id": req["token_id"], "revoked": True}
+
         @cm.handler(cm_msgs.CreateCluster, name="stub-create", max_deliver=1)
         async def create(cmd: cm_msgs.CreateCluster, ctx: Context) -> None:
             spec = cmd.spec

@@ -67,3 +67,24 @@ async def test_cli_login_cluster_lifecycle_and_errors(stack: Stack, tmp_path: Pa
 
     code, _, _ = await berth(cfg, "logout")
     assert code == 0 and not cfg.exists()
+
+
+async def test_cli_join_tokens(stack: Stack, tmp_path: Path) -> None:
+    cfg = tmp_path / "berth" / "config.json"
+    code, _, err = await berth(
+        cfg, "login", "--server", stack.url, "--token-stdin", "--tenant", "acme", stdin=ADMIN_TOKEN + "\n"
+    )
+    assert code == 0, err
+    code, out, err = await berth(cfg, "node", "join-token", "--cluster", "acme-prod", "--pool", "edge", "--ttl", "600")
+    assert code == 0, err
+    assert "# token abcdef for pool edge" in out and "berth node join --server https://127.0.0.1:6443" in out
+    assert stack.world.join_requests[-1]["ttl_seconds"] == 600
+    code, _, err = await berth(cfg, "node", "join-token", "--cluster", "acme-prod", "--pool", "edge", "--ttl", "5")
+    assert code == 1 and "ttl_seconds" in err
+    stack.world.join_tokens["acme-prod"] = [{"token_id": "qwerty", "expires": "2026-01-02T00:00:00+00:00"}]
+    code, out, err = await berth(cfg, "node", "join-tokens", "--cluster", "acme-prod")
+    assert code == 0 and out.splitlines()[0].split() == ["TOKEN_ID", "EXPIRES", "DESCRIPTION"] and "qwerty" in out
+    code, out, err = await berth(cfg, "node", "revoke-join-token", "qwerty", "--cluster", "acme-prod")
+    assert code == 0 and "join token qwerty revoked" in out, err
+    code, _, err = await berth(cfg, "node", "revoke-join-token", "qwerty", "--cluster", "acme-prod")
+    assert code == 1 and "(HTTP 404)" in err

@@ -39,3 +39,18 @@ async def test_join_tokens_need_tenant_admin_and_valid_input(stack: Stack) -> No
     assert status == 422
     status, body = await stack.call("POST", PATH.format(pool="edge"))  # no tenant for the platform admin
     assert status == 400 or status == 422, body
+
+
+async def test_join_tokens_are_listed_without_secrets_and_revoked(stack: Stack) -> None:
+    admin = await stack.user_token("jo3", tenant="acme", role="tenant-admin")
+    status, body = await stack.call("GET", "/api/v1/clusters/acme-prod/join-tokens", token=admin)
+    assert status == 200 and [t["token_id"] for t in body["items"]] == ["abcdef"], body
+    developer = await stack.user_token("dev", tenant="acme", role="developer")
+    status, _ = await stack.call("DELETE", "/api/v1/clusters/acme-prod/join-tokens/abcdef", token=developer)
+    assert status == 403
+    status, body = await stack.call("DELETE", "/api/v1/clusters/acme-prod/join-tokens/abcdef", token=admin)
+    assert status == 200 and body["revoked"] is True
+    status, body = await stack.call("DELETE", "/api/v1/clusters/acme-prod/join-tokens/abcdef", token=admin)
+    assert status == 404
+    status, audit = await stack.call("GET", "/api/v1/audit?user=jo3", token=admin)
+    assert any(e["action"] == "cluster-manager.revoke-join-token" and e["status"] == 200 for e in audit["items"])

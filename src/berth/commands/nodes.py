@@ -55,6 +55,21 @@ def join_token(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+@command
+def join_tokens(args: argparse.Namespace, client: Client) -> int:
+    items = list(client.list_all(f"/api/v1/clusters/{args.cluster}/join-tokens"))
+    return show(args, items, ["token_id", "expires", "description"])
+
+
+@command
+def revoke_join_token(args: argparse.Namespace, client: Client) -> int:
+    reply = client.request("DELETE", f"/api/v1/clusters/{args.cluster}/join-tokens/{args.token_id}")
+    if args.output != "table":
+        return show(args, reply, [])
+    print(f"join token {args.token_id} revoked: machines can no longer join cluster {args.cluster} with it")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     node = sub.add_parser("node", help="nodes of a cluster").add_subparsers(dest="verb", required=True)
     for verb, fn in (("list", list_), ("get", get)):
@@ -80,4 +95,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--ttl", type=int, default=86400, help="seconds the token stays valid (60..604800)")
     api_options(p)
     p.set_defaults(func=join_token)
+    p = node.add_parser("join-tokens", help="the cluster's live join tokens (no secrets)")
+    p.add_argument("--cluster", "-c", required=True)
+    api_options(p)
+    p.set_defaults(func=join_tokens)
+    p = node.add_parser("revoke-join-token", help="revoke a join token")
+    p.add_argument("token_id")
+    p.add_argument("--cluster", "-c", required=True)
+    api_options(p)
+    p.set_defaults(func=revoke_join_token)
     node_join.add_parser(node)

@@ -85,7 +85,7 @@ def _operation(route: Route) -> dict[str, Any]:
         if route.body is not None:
             op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
         op["responses"] = {
-            "201": {
+            "201" if route.method == "POST" else "200": {
                 "description": "The result (not stored by caches)",
                 "content": {JSON: {"schema": {"type": "object"}}},
             },

@@ -103,7 +103,8 @@ def _call_handler(route: Route) -> Any:
         reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
         if not isinstance(reply, dict):
             raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
-        return web.json_response(reply, status=201, headers={"Cache-Control": "no-store"})
+        status = 201 if request.method == "POST" else 200
+        return web.json_response(reply, status=status, headers={"Cache-Control": "no-store"})
 
     return handle
 
