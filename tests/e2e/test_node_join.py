@@ -212,6 +212,20 @@ async def test_a_node_cannot_pick_its_pool_only_its_token_does(rig: Rig) -> None
     assert (await rig.nm("get-pool", tenant=TENANT, cluster=CLUSTER, pool="gpu"))["count"] == 0
 
 
+async def test_the_agent_resumes_from_its_saved_identity_until_the_node_is_removed(rig: Rig) -> None:
+    def agent(name: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "berth", "node", "agent", "--name", name, "--dir", str(rig.work / name), "--once"]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+    done = agent("sneaky")  # joined in an earlier test; no token needed to carry on
+    assert done.returncode == 0 and "heartbeat sent" in done.stdout, done.stderr
+    await rig.core.delete_node("sneaky")
+    done = agent("sneaky")
+    assert done.returncode == 1 and "no longer in the cluster" in done.stderr, done.stderr
+    done = agent("never-joined")
+    assert done.returncode == 1 and "run berth node join first" in done.stderr, done.stderr
+
+
 async def test_a_wrong_ca_pin_or_a_revoked_token_is_refused(rig: Rig) -> None:
     await _pool(rig, "batch", count=0)
     issued = await rig.nm("join-command", tenant=TENANT, cluster=CLUSTER, pool="batch")

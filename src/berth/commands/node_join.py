@@ -7,10 +7,12 @@ import argparse
 import asyncio
 import socket
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from berth_node_manager.agent import JoinError, NodeAgent, NodeIdentity, bootstrap_client_certificate, discover
-from berth_node_manager.agent.node import NodeSpec
+from berth_node_manager.agent.node import NodeSpec, load_identity
 from berth_node_manager.domain.labels import Taint, check_dns_label, check_key, check_value
 
 
@@ -62,9 +64,29 @@ async def join(args: argparse.Namespace) -> int:
     return 0
 
 
+async def resume(args: argparse.Namespace) -> int:
+    name = check_dns_label(args.name, field="--name") if args.name else socket.gethostname().lower()
+    directory = Path(args.dir)
+    identity = load_identity(directory, name)
+    agent = NodeAgent(identity, directory, NodeSpec())
+    await agent.heartbeat()
+    print(f"node {name}: heartbeat sent to {identity.server}", flush=True)
+    if not args.once:
+        await agent.run(interval=args.heartbeat)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    return _run(join(args))
+
+
+def run_agent(args: argparse.Namespace) -> int:
+    return _run(resume(args))
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
     try:
-        return asyncio.run(join(args))
+        return asyncio.run(main)
     except (JoinError, ValueError) as exc:
         print(f"error: join failed: {exc}", file=sys.stderr)
         return 1
@@ -91,3 +113,9 @@ def add_parser(node: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
     p.add_argument("--once", action="store_true", help="register and exit (no heartbeats)")
     p.set_defaults(func=run)
+    p = node.add_parser("agent", help="keep a joined machine's node alive after a restart (run on the machine)")
+    p.add_argument("--name", help="node name (default: this host's name)")
+    p.add_argument("--dir", default="/var/lib/berth-node", help="where berth node join kept the node's identity")
+    p.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
+    p.add_argument("--once", action="store_true", help="one heartbeat, then exit")
+    p.set_defaults(func=run_agent)

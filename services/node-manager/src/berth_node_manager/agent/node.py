@@ -173,6 +173,10 @@ class NodeAgent:
             patch,
             content_type="application/strategic-merge-patch+json",
         )
+        if status == 404:
+            raise NodeGone(
+                f"node {name} is no longer in the cluster (removed or scaled in): join again with a new token"
+            )
         if status != 200:
             raise JoinError(f"heartbeat of node {name} failed ({status}): {_message(body)}")
         lease_path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"
@@ -189,16 +193,38 @@ class NodeAgent:
             raise JoinError(f"renewing the lease of node {name} failed ({status}): {_message(body)}")
 
     async def run(self, *, interval: float = 10.0) -> None:
-        """Heartbeat until cancelled; a failed beat is retried on the next tick."""
+        """Heartbeat until cancelled (or the node is removed); a failed beat is retried next tick."""
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.heartbeat()
+            except NodeGone:
+                raise
             except (JoinError, aiohttp.ClientError, TimeoutError) as exc:
                 print(f"heartbeat failed, retrying: {exc}", flush=True)
+
+
+class NodeGone(JoinError):
+    """The Node object was deleted: this identity has nothing left to keep alive."""
 
 
 def _message(body: Any) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body)
     return str(body)
+
+
+def load_identity(directory: Path, name: str) -> NodeIdentity:
+    """The identity ``berth node join`` saved in ``directory`` (to resume heartbeats after a restart)."""
+    pki = directory / "pki"
+    try:
+        config = yaml.safe_load((directory / KUBECONFIG).read_text())
+        return NodeIdentity(
+            name=name,
+            server=config["clusters"][0]["cluster"]["server"],
+            ca_pem=(pki / "ca.crt").read_bytes(),
+            cert_pem=(pki / "kubelet-client.crt").read_bytes(),
+            key_pem=(pki / "kubelet-client.key").read_bytes(),
+        )
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
+        raise JoinError(f"no joined node identity in {directory} ({exc}): run berth node join first") from None
