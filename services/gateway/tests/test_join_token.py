@@ -42,6 +42,7 @@ async def test_join_tokens_need_tenant_admin_and_valid_input(stack: Stack) -> No
 
 
 async def test_join_tokens_are_listed_without_secrets_and_revoked(stack: Stack) -> None:
+    stack.world.join_tokens["acme-prod"] = [{"token_id": "abcdef", "expires": "2026-01-02T00:00:00+00:00"}]
     admin = await stack.user_token("jo3", tenant="acme", role="tenant-admin")
     status, body = await stack.call("GET", "/api/v1/clusters/acme-prod/join-tokens", token=admin)
     assert status == 200 and [t["token_id"] for t in body["items"]] == ["abcdef"], body

@@ -223,6 +223,11 @@ class KubeCluster:
                 f"--cluster-signing-cert-file={pki / 'ca.crt'}",
                 f"--cluster-signing-key-file={pki / 'ca.key'}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                # kwok renews the simulated nodes' leases; on a loaded 2-core machine a renewal can
+                # come late, and after the default 50 s the node lifecycle controller marks every
+                # pod on the node NotReady (Ready=False, ContainersReady=True), which kwok never
+                # undoes: rollouts then wait forever. Tests do not exercise node loss this way.
+                "--node-monitor-grace-period=10m",
             ],
             log_dir=self.work_dir,
         ).start()

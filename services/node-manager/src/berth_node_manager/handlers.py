@@ -44,7 +44,7 @@ from .messages import (
     UpgradePools,
 )
 from .operations import ClusterOps, RemoveResult
-from .runtime import envelope, guarded, ops_for, record
+from .runtime import connections, envelope, guarded, ops_for, record
 from .state import (
     CLUSTERS,
     POOLS,
@@ -72,6 +72,11 @@ def _pool_subject(cluster: str, pool: str) -> str:
 async def _open_secrets(svc: Any) -> None:
     assert svc.settings is not None
     SEALER.open(svc.settings.data_dir)
+
+
+@app.on_shutdown
+async def _close_clients(_svc: Any) -> None:
+    await connections.close()
 
 
 # --- clusters -------------------------------------------------------------------------------------
