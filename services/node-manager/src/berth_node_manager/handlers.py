@@ -44,7 +44,7 @@ from .messages import (
     UpgradePools,
 )
 from .operations import ClusterOps, RemoveResult
-from .runtime import connections, envelope, guarded, ops_for, record
+from .runtime import connections, envelope, guarded, ops_for, record, required
 from .state import (
     CLUSTERS,
     POOLS,
@@ -443,23 +443,16 @@ async def set_taints(cmd: SetTaints, ctx: Context) -> None:
 
 
 # --- queries --------------------------------------------------------------------------------------
-def _arg(req: dict[str, Any], name: str) -> str:
-    value = req.get(name)
-    if not isinstance(value, str) or not value:
-        raise QueryError(400, f"{name}: required")
-    return value
-
-
 async def _ops_or_404(req: dict[str, Any]) -> ClusterOps:
     try:
-        return await ops_for(app.store, _arg(req, "cluster"), tenant=req.get("tenant") or None)
+        return await ops_for(app.store, required(req, "cluster"), tenant=req.get("tenant") or None)
     except Unknown as exc:
         raise QueryError(404, str(exc)) from None
 
 
 @app.query("list-pools")
 async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
-    cluster = _arg(req, "cluster")
+    cluster = required(req, "cluster")
     try:
         await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
     except Unknown as exc:
@@ -469,7 +462,7 @@ async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
 
 @app.query("get-pool")
 async def get_pool(req: dict[str, Any]) -> dict[str, Any]:
-    cluster, name = _arg(req, "cluster"), _arg(req, "pool")
+    cluster, name = required(req, "cluster"), required(req, "pool")
     rec = await app.store.collection(POOLS).get(pool_key(cluster, name))
     if rec is None or (req.get("tenant") and rec.data["tenant"] != req["tenant"]):
         raise QueryError(404, f"node pool {name} not found in cluster {cluster}")
@@ -488,7 +481,7 @@ async def list_nodes(req: dict[str, Any]) -> dict[str, Any]:
 @app.query("get-node")
 async def get_node(req: dict[str, Any]) -> dict[str, Any]:
     ops = await _ops_or_404(req)
-    name = _arg(req, "node")
+    name = required(req, "node")
     raw = await ops.nodes.get(name)
     if raw is None:
         raise QueryError(404, f"node {name} not found in cluster {ops.cluster}")

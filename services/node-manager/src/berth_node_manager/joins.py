@@ -15,7 +15,7 @@ from berth_common.store.unit_of_work import update
 from .app import app
 from .domain.joining import bootstrap_kubeconfig, join_command
 from .messages import NodeAdded
-from .runtime import envelope, ops_for, record
+from .runtime import envelope, ops_for, record, required
 from .state import JOIN_TOKENS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, token_pools
 
 log = logging.getLogger(__name__)
@@ -23,18 +23,11 @@ ISSUE_TIMEOUT = 30.0
 FORGET_AFTER = timedelta(hours=1)
 
 
-def _arg(req: dict[str, Any], name: str) -> str:
-    value = req.get(name)
-    if not isinstance(value, str) or not value:
-        raise QueryError(400, f"{name}: required")
-    return value
-
-
 @app.query("join-command")
 async def join_command_query(req: dict[str, Any]) -> dict[str, Any]:
     """A join token for one pool (issued by cluster-manager) and how to use it: ``command`` for
     ``berth node join``, ``bootstrap_kubeconfig`` for a kubelet doing its own TLS bootstrap."""
-    cluster, pool_name = _arg(req, "cluster"), _arg(req, "pool")
+    cluster, pool_name = required(req, "cluster"), required(req, "pool")
     try:
         data = await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
         pool, _ = await load_pool(app.store, cluster, pool_name)
@@ -100,10 +93,12 @@ async def adopt_step(cluster: str) -> list[NodeAdded]:
         return []
     pools = {p.name: p for p in await cluster_pools(app.store, cluster)}
     ops = await ops_for(app.store, cluster)
-    adopted = await ops.adopt_joined(pools, tokens)
     facts: list[NodeAdded] = []
-    for a in adopted:
+    # labels and taints, then the count and the fact (recorded once per node and token), then the
+    # mark: a crash anywhere in between only makes the next pass do it again
+    for a in await ops.joined_to_adopt(pools, tokens):
         pool = pools[a.pool]
+        await ops.give_pool_defaults(a.node, pool)
         present = len(await ops.pool_nodes(pool.name))
 
         def mutate(doc: dict[str, Any], present: int = present) -> None:
@@ -118,6 +113,7 @@ async def adopt_step(cluster: str) -> list[NodeAdded]:
             [envelope(fact, subject=f"clusters/{cluster}/nodepools/{pool.name}", tenant=pool.tenant)],
             caused_by=None,
         )
+        await ops.mark_joined(a)
         log.info("node joined", extra={"cluster": cluster, "pool": pool.name, "node": a.node})
         facts.append(fact)
     return facts

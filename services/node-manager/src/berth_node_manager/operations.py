@@ -134,18 +134,19 @@ class ClusterOps:
         removed = [await self.remove_node(n["metadata"]["name"], options=options) for n in order[:extra]]
         return [], removed
 
-    async def adopt_joined(self, pools: dict[str, NodePool], token_pools: dict[str, str]) -> list[Adoption]:
-        """Give nodes that joined with a token issued for a pool that pool's labels and taints; the
-        source annotation goes on last, so an interrupted adoption is picked up again."""
+    async def joined_to_adopt(self, pools: dict[str, NodePool], token_pools: dict[str, str]) -> list[Adoption]:
+        """Nodes that joined with a token issued for one of ``pools`` and are not adopted yet."""
         nodes, csrs = await asyncio.gather(self.cluster_nodes(), self.certificate_requests())
         wanted = {t: p for t, p in token_pools.items() if p in pools}
-        plans = plan_adoptions(nodes, csrs, wanted)
-        for a in plans:
-            pool = pools[a.pool]
-            await self.nodes.patch_labels(a.node, set_labels=pool.node_labels(), allow_reserved=True)
-            await self.nodes.patch_taints(a.node, add=pool.node_taints())
-            await self.nodes.annotate(a.node, {SOURCE_ANNOTATION: "joined", TOKEN_ANNOTATION: a.token_id})
-        return plans
+        return plan_adoptions(nodes, csrs, wanted)
+
+    async def give_pool_defaults(self, node: str, pool: NodePool) -> None:
+        await self.nodes.patch_labels(node, set_labels=pool.node_labels(), allow_reserved=True)
+        await self.nodes.patch_taints(node, add=pool.node_taints())
+
+    async def mark_joined(self, adoption: Adoption) -> None:
+        """The last step of an adoption: until this annotation is on, the next pass adopts again."""
+        await self.nodes.annotate(adoption.node, {SOURCE_ANNOTATION: "joined", TOKEN_ANNOTATION: adoption.token_id})
 
     async def certificate_requests(self) -> list[dict[str, Any]]:
         data = await call_json(k8s.CertificatesV1Api(self.api).list_certificate_signing_request)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from berth_common.bus import Context, Transient
+from berth_common.bus import Context, QueryError, Transient
 from berth_common.events import Envelope, new_id, registry
 from berth_common.store import AlreadyExists, Store
 from pydantic import BaseModel
@@ -53,6 +53,14 @@ async def record(
     except AlreadyExists:
         log.info("operation %s already recorded", key)
     app.wake_relay()
+
+
+def required(req: dict[str, Any], name: str) -> str:
+    """A query's required text argument, or a 400 naming it."""
+    value = req.get(name)
+    if not isinstance(value, str) or not value:
+        raise QueryError(400, f"{name}: required")
+    return value
 
 
 def operation_key() -> str:
