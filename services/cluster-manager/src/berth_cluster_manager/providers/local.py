@@ -263,6 +263,10 @@ class LocalProvider:
                 f"--service-cluster-ip-range={spec.service_cidr}",
                 "--use-service-account-credentials=true",
                 "--controllers=*,bootstrapsigner,tokencleaner",
+                # kwok renews simulated nodes' leases; on a busy machine one can come after the
+                # default 50 s, and the pods the lifecycle controller then marks NotReady are never
+                # marked Ready again by kwok (a real kubelet would): simulation gets more slack
+                "--node-monitor-grace-period=5m",
                 f"--cluster-name={lc.ref.name}",
             ]
         return [binary, *common, f"--secure-port={ports['scheduler']}"]
