@@ -34,6 +34,7 @@ from berth_node_manager.app import app as nm
 from berth_node_manager.messages import CreatePool
 from berth_node_manager.state import JOIN_TOKENS
 from berth_testkit.nats import NatsServer
+from cryptography import x509
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -213,12 +214,24 @@ async def test_a_node_cannot_pick_its_pool_only_its_token_does(rig: Rig) -> None
 
 
 async def test_the_agent_resumes_from_its_saved_identity_until_the_node_is_removed(rig: Rig) -> None:
-    def agent(name: str) -> subprocess.CompletedProcess[str]:
+    def agent(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "berth", "node", "agent", "--name", name, "--dir", str(rig.work / name), "--once"]
+        argv += extra
         return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
     done = agent("sneaky")  # joined in an earlier test; no token needed to carry on
     assert done.returncode == 0 and "heartbeat sent" in done.stdout, done.stderr
+
+    # the node renews its own certificate with the one it has (auto-approved as selfnodeclient)
+    cert_file = rig.work / "sneaky" / "pki" / "kubelet-client.crt"
+    before = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    done = agent("sneaky", "--rotate")
+    assert done.returncode == 0 and "client certificate renewed" in done.stdout, done.stderr
+    after = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    assert after.serial_number != before.serial_number and after.public_key() != before.public_key()
+    csrs = (await k8s.CertificatesV1Api(rig.api).list_certificate_signing_request()).items
+    assert any(c.spec.username == "system:node:sneaky" and c.status.certificate for c in csrs)
+    assert agent("sneaky").returncode == 0  # and keeps going on the new one
     await rig.core.delete_node("sneaky")
     done = agent("sneaky")
     assert done.returncode == 1 and "no longer in the cluster" in done.stderr, done.stderr
@@ -248,7 +261,7 @@ async def test_a_wrong_ca_pin_or_a_revoked_token_is_refused(rig: Rig) -> None:
     done = rig.join(*_argv(issued["command"]), name="late")
     assert done.returncode == 1, done.stderr
     # refused either way: the signer no longer signs cluster-info for it, or the API server rejects it
-    assert "unknown or expired" in done.stderr or "does not accept this token" in done.stderr, done.stderr
+    assert "unknown or expired" in done.stderr or "does not accept these credentials" in done.stderr, done.stderr
 
 
 async def test_records_of_long_expired_tokens_are_forgotten(rig: Rig) -> None:

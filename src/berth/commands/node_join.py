@@ -71,6 +71,9 @@ async def resume(args: argparse.Namespace) -> int:
     agent = NodeAgent(identity, directory, NodeSpec())
     await agent.heartbeat()
     print(f"node {name}: heartbeat sent to {identity.server}", flush=True)
+    if args.rotate or agent.rotation_due():
+        await agent.rotate()
+        print(f"node {name}: client certificate renewed", flush=True)
     if not args.once:
         await agent.run(interval=args.heartbeat)
     return 0
@@ -118,4 +121,5 @@ def add_parser(node: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--dir", default="/var/lib/berth-node", help="where berth node join kept the node's identity")
     p.add_argument("--heartbeat", type=float, default=10.0, help="seconds between heartbeats")
     p.add_argument("--once", action="store_true", help="one heartbeat, then exit")
+    p.add_argument("--rotate", action="store_true", help="renew the client certificate now (else at 80%% of its life)")
     p.set_defaults(func=run_agent)

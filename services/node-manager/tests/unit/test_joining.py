@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,37 @@ def test_the_bootstrap_kubeconfig_is_what_a_kubelet_expects() -> None:
     assert cfg["users"][0]["user"] == {"token": "abcdef.0123456789abcdef"}
     assert base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]) == b"PEM"
     assert cfg["contexts"][0]["context"]["user"] == "kubelet-bootstrap"
+
+
+def test_the_agent_renews_its_certificate_at_80_percent_of_its_life(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from berth_node_manager.agent.node import NodeAgent, NodeIdentity, NodeSpec
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "system:node:n1")])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=100))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    identity = NodeIdentity(name="n1", server="https://127.0.0.1:6443", ca_pem=pem, cert_pem=pem, key_pem=key_pem)
+    identity.save(tmp_path)
+    assert (tmp_path / "pki" / "kubelet-client.key").stat().st_mode & 0o777 == 0o600
+    agent = NodeAgent(identity, tmp_path, NodeSpec())
+    assert not agent.rotation_due(now=start + timedelta(days=79))
+    assert agent.rotation_due(now=start + timedelta(days=80))

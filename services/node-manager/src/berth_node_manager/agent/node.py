@@ -8,17 +8,20 @@ import asyncio
 import json
 import os
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
+from cryptography import x509
 
 from .discovery import JoinError
+from .tls_bootstrap import renew_client_certificate
 
 LEASE_SECONDS = 40  # kubelet's default node lease duration
+ROTATE_AT = 0.8
 KUBECONFIG = "kubelet.conf"
 
 
@@ -94,9 +97,23 @@ class NodeSpec:
 class NodeAgent:
     def __init__(self, identity: NodeIdentity, directory: Path, spec: NodeSpec) -> None:
         self.identity = identity
+        self.directory = directory
         self.spec = spec
         self._tls = identity.tls(directory)
         self._base = identity.server.rstrip("/")
+
+    def rotation_due(self, *, now: datetime | None = None) -> bool:
+        """Like kubelet: renew once 70-90% of the certificate's lifetime has passed (80% here)."""
+        cert = x509.load_pem_x509_certificate(self.identity.cert_pem)
+        start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+        return (now or datetime.now(UTC)) >= start + (end - start) * ROTATE_AT
+
+    async def rotate(self) -> None:
+        """A new key and certificate filed with the current one; saved, then used from the next call."""
+        key, cert = await renew_client_certificate(self.identity.server, self._tls, self.identity.name)
+        self.identity = replace(self.identity, key_pem=key, cert_pem=cert)
+        self.identity.save(self.directory)
+        self._tls = self.identity.tls(self.directory)
 
     async def _call(
         self, session: aiohttp.ClientSession, method: str, path: str, body: Any = None, *, content_type: str = ""
@@ -198,6 +215,9 @@ class NodeAgent:
             await asyncio.sleep(interval)
             try:
                 await self.heartbeat()
+                if self.rotation_due():
+                    await self.rotate()
+                    print(f"node {self.identity.name}: client certificate renewed", flush=True)
             except NodeGone:
                 raise
             except (JoinError, aiohttp.ClientError, TimeoutError) as exc:

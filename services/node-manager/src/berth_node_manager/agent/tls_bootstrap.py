@@ -53,10 +53,32 @@ def _reason(status: dict[str, Any]) -> str | None:
 async def bootstrap_client_certificate(
     info: ClusterInfo, token: str, node_name: str, *, wait_seconds: float = 120.0, interval: float = 0.5
 ) -> tuple[bytes, bytes]:
-    """(key PEM, certificate PEM) of the node's client identity, or JoinError."""
-    key_pem, csr_pem = node_csr(node_name)
+    """(key PEM, certificate PEM) of the node's first client identity, filed with the join token."""
     tls = ssl.create_default_context(cadata=info.ca_pem.decode())
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return await _request(
+        info.server, tls, {"Authorization": f"Bearer {token}"}, node_name, wait_seconds=wait_seconds, interval=interval
+    )
+
+
+async def renew_client_certificate(
+    server: str, tls: ssl.SSLContext, node_name: str, *, wait_seconds: float = 120.0, interval: float = 0.5
+) -> tuple[bytes, bytes]:
+    """A fresh key and certificate, filed with the node's current certificate (``tls`` carries it):
+    the controller-manager approves a node renewing its own identity (selfnodeclient)."""
+    return await _request(server, tls, {}, node_name, wait_seconds=wait_seconds, interval=interval)
+
+
+async def _request(
+    server: str,
+    tls: ssl.SSLContext,
+    auth: dict[str, str],
+    node_name: str,
+    *,
+    wait_seconds: float,
+    interval: float,
+) -> tuple[bytes, bytes]:
+    key_pem, csr_pem = node_csr(node_name)
+    headers = {**auth, "Accept": "application/json"}
     name = f"node-csr-{secrets.token_hex(8)}"
     body = {
         "apiVersion": "certificates.k8s.io/v1",
@@ -68,13 +90,13 @@ async def bootstrap_client_certificate(
             "usages": ["digital signature", "client auth"],
         },
     }
-    base = info.server.rstrip("/") + CSR_PATH
+    base = server.rstrip("/") + CSR_PATH
     async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=15)) as session:
         async with session.post(base, json=body, ssl=tls) as resp:
             if resp.status == 401:
-                raise JoinError("the API server does not accept this token (unknown, expired or revoked)")
+                raise JoinError("the API server does not accept these credentials (token unknown, expired or revoked)")
             if resp.status == 403:
-                raise JoinError(f"this token may not file node certificate requests: {await resp.text()}")
+                raise JoinError(f"these credentials may not file node certificate requests: {await resp.text()}")
             if resp.status not in (200, 201):
                 raise JoinError(f"filing the certificate request failed ({resp.status}): {await resp.text()}")
         deadline = time.monotonic() + wait_seconds
