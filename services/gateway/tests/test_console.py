@@ -36,15 +36,20 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
-async def test_console_create_form_shows_field_error_then_cluster_runs(stack: Stack, browser: Browser) -> None:
+async def _logged_in(stack: Stack, browser: Browser, errors: list[str]) -> Any:
     page = await browser.new_page()
-    errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(stack.url + "/")
     await page.fill("#token", ADMIN_TOKEN)
     await page.fill("#tenant", "acme")
     await page.click("button[type=submit]")
     await expect(page.locator("h1")).to_have_text("Clusters")
+    return page
+
+
+async def test_console_create_form_shows_field_error_then_cluster_runs(stack: Stack, browser: Browser) -> None:
+    errors: list[str] = []
+    page = await _logged_in(stack, browser, errors)
     await expect(page.locator("tr[data-row=acme-prod]")).to_be_visible()
     await expect(page.locator("tr[data-row=globex-prod]")).to_have_count(0)
 
@@ -86,13 +91,8 @@ async def test_console_create_form_shows_field_error_then_cluster_runs(stack: St
 
 
 async def test_console_hands_out_the_join_command_of_a_pool(stack: Stack, browser: Browser) -> None:
-    page = await browser.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(stack.url + "/")
-    await page.fill("#token", ADMIN_TOKEN)
-    await page.fill("#tenant", "acme")
-    await page.click("button[type=submit]")
+    page = await _logged_in(stack, browser, errors)
     await page.click("a[href='#/clusters/acme-prod']")
     row = page.locator("tr[data-row=edge]")
     await expect(row).to_contain_text("4 cores 8 GiB")
@@ -102,17 +102,6 @@ async def test_console_hands_out_the_join_command_of_a_pool(stack: Stack, browse
     assert stack.world.join_requests[-1]["tenant"] == "acme"
     assert not errors, errors
     await page.close()
-
-
-async def _logged_in(stack: Stack, browser: Browser, errors: list[str]) -> Any:
-    page = await browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(stack.url + "/")
-    await page.fill("#token", ADMIN_TOKEN)
-    await page.fill("#tenant", "acme")
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_have_text("Clusters")
-    return page
 
 
 async def test_console_releases_page_promotes_a_paused_canary(stack: Stack, browser: Browser) -> None:
