@@ -64,11 +64,8 @@ class SealerSlot:
         self.service = service
         self._sealer: Sealer | None = None
 
-    def use(self, sealer: Sealer) -> None:
-        self._sealer = sealer
-
     def open(self, data_dir: Path) -> None:
-        self.use(Sealer.configured(data_dir, service=self.service))
+        self._sealer = Sealer.configured(data_dir, service=self.service)
 
     def get(self) -> Sealer:
         if self._sealer is None:
