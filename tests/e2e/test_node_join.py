@@ -21,7 +21,6 @@ import pytest_asyncio
 import yaml
 from berth_cluster_manager import handlers as cm_handlers
 from berth_cluster_manager.app import app as cm
-from berth_cluster_manager.messages import CreateCluster, DeleteCluster
 from berth_cluster_manager.providers import Providers
 from berth_cluster_manager.providers.local import LocalProvider
 from berth_common.bus import QueryError
@@ -31,8 +30,9 @@ from berth_common.store.memory import MemoryStore
 from berth_node_manager import handlers as nm_handlers  # noqa: F401  (declare themselves on the app)
 from berth_node_manager import joins, loops
 from berth_node_manager.app import app as nm
-from berth_node_manager.messages import CreatePool
 from berth_node_manager.state import JOIN_TOKENS
+from berth_schema.cluster import CreateCluster, DeleteCluster
+from berth_schema.node import CreatePool
 from berth_testkit.nats import NatsServer
 from cryptography import x509
 from kubernetes_asyncio import client as k8s

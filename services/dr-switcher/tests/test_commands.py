@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from berth_dr_switcher.app import app
-from berth_dr_switcher.messages import CreateGroup, Switchover
+from berth_schema.dr import CreateGroup, Switchover
 from dr_harness.harness import Service, eventually, group_spec
 from dr_harness.sites import Site
 

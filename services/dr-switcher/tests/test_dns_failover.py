@@ -7,7 +7,7 @@ import asyncio
 import time
 from datetime import datetime
 
-from berth_dr_switcher.messages import CreateGroup, Drill, Failback, Switchover
+from berth_schema.dr import CreateGroup, Drill, Failback, Switchover
 from berth_testkit.powerdns import PowerDNS
 from dr_harness.harness import Service, dns_answer, eventually, group_spec
 from dr_harness.sites import Site

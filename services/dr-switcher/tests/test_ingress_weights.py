@@ -7,7 +7,7 @@ from typing import Any
 
 from berth_dr_switcher.adapters.ingress import CANARY, CANARY_WEIGHT, FIELD_MANAGER
 from berth_dr_switcher.config import deps
-from berth_dr_switcher.messages import CreateGroup, Failback, Switchover
+from berth_schema.dr import CreateGroup, Failback, Switchover
 from berth_testkit.kube import KubeCluster
 from dr_harness.harness import Service, eventually, group_spec
 from dr_harness.sites import Site

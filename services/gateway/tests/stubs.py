@@ -11,21 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import berth_cluster_manager.messages as cm_msgs
-import berth_monitor_alert.messages
-import berth_registry_sync.messages  # noqa: F401  (registers the real commands)
+import berth_schema
+import berth_schema.cluster as cm_msgs
 from berth_common.bus import Bus, Context, QueryError
 from berth_common.events import Registry
 from berth_common.events import registry as real_registry
 
-_ = berth_monitor_alert.messages
+_ = berth_schema.DOMAINS  # importing the schema registers every command
 
 
 def stub_registry() -> Registry:
-    """The real message registry: every service's messages module that imports."""
-    from berth_gateway.backend import load_messages
-
-    load_messages()
+    """The real message registry, from the schema package."""
     reg = Registry()
     for spec in real_registry:
         reg.register(spec)

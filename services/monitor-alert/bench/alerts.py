@@ -26,8 +26,8 @@ from berth_common.runtime import ServiceSettings
 from berth_common.store.memory import MemoryStore
 from berth_monitor_alert import handlers  # noqa: F401  (declares the handlers on the app)
 from berth_monitor_alert.app import app
-from berth_monitor_alert.messages import PutChannel, PutRoute
 from berth_monitor_alert.webhook import webhook_routes
+from berth_schema.alert import PutChannel, PutRoute
 from berth_testkit.nats import NatsServer
 
 

@@ -16,8 +16,8 @@ import yaml
 from berth_monitor_alert.app import app
 from berth_monitor_alert.config import deps
 from berth_monitor_alert.domain.rulepacks import PACK, render_rules
-from berth_monitor_alert.messages import PutScalingPolicy, SilenceAlerts
 from berth_monitor_alert.scaler import evaluate_metrics
+from berth_schema.alert import PutScalingPolicy, SilenceAlerts
 from berth_testkit.procs import which_or_fail
 from ma_fakes.chat import ChatFakes
 from ma_fakes.harness import Service, alert_payload, eventually

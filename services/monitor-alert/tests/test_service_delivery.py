@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from berth_monitor_alert import state
 from berth_monitor_alert.app import app
-from berth_monitor_alert.messages import AckAlert, PutChannel, PutRoute, SilenceAlerts
+from berth_schema.alert import AckAlert, PutChannel, PutRoute, SilenceAlerts
 from ma_fakes.chat import ChatFakes
 from ma_fakes.harness import Service, alert_payload, eventually
 from ma_fakes.smtp import SmtpFake

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 from berth_common.sealing import KEY_ENV, Sealer, SecretUnreadable
-from berth_registry_sync.domain.dr import DrPairSpec, DrState
 from berth_registry_sync.domain.executions import Execution, plan
-from berth_registry_sync.domain.filters import Filter
-from berth_registry_sync.domain.policies import PolicySpec
-from berth_registry_sync.domain.registries import REDACTED, RegistrySpec
 from berth_registry_sync.domain.webhooks import EVENTS_V2, BadPayload, parse_notification
-from berth_registry_sync.messages import PutRegistry
 from berth_registry_sync.oci.challenge import parse_challenges
+from berth_schema.registry import PutRegistry
+from berth_schema.registry.dr import DrPairSpec, DrState
+from berth_schema.registry.filters import Filter
+from berth_schema.registry.policies import PolicySpec
+from berth_schema.registry.registries import REDACTED, RegistrySpec
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 

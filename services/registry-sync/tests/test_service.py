@@ -15,17 +15,17 @@ from berth_common.events import Envelope
 from berth_common.runtime.settings import ServiceSettings
 from berth_registry_sync import handlers, scheduler  # noqa: F401  (declare themselves on the app)
 from berth_registry_sync.app import app
-from berth_registry_sync.domain.dr import DrPairSpec
 from berth_registry_sync.domain.executions import Execution, Task
-from berth_registry_sync.domain.filters import Filter
-from berth_registry_sync.domain.policies import PolicySpec, Triggers
-from berth_registry_sync.domain.registries import RegistrySpec
-from berth_registry_sync.messages import DrSwitch, PutDrPair, PutPolicy, PutRegistry, RetryExecution, RunPolicy
 from berth_registry_sync.oci import RegistryClient
 from berth_registry_sync.runner import now
 from berth_registry_sync.scheduler import due
 from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SEALER, SECRETS
 from berth_registry_sync.webhook import webhook_routes
+from berth_schema.registry import DrSwitch, PutDrPair, PutPolicy, PutRegistry, RetryExecution, RunPolicy
+from berth_schema.registry.dr import DrPairSpec
+from berth_schema.registry.filters import Filter
+from berth_schema.registry.policies import PolicySpec, Triggers
+from berth_schema.registry.registries import RegistrySpec
 from berth_testkit.nats import NatsServer
 from berth_testkit.registry import Registry
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from berth_node_manager.agent import JoinError, NodeAgent, NodeIdentity, bootstrap_client_certificate, discover
 from berth_node_manager.agent.node import NodeSpec, load_identity
-from berth_node_manager.domain.labels import Taint, check_dns_label, check_key, check_value
+from berth_schema.node.labels import Taint, check_dns_label, check_key, check_value
 
 
 def _label(text: str) -> tuple[str, str]:

@@ -14,6 +14,33 @@ from berth_common.bus import Context, Poison, QueryError, Transient
 from berth_common.events import Envelope
 from berth_common.store import AlreadyExists, NotFound
 from berth_common.store.unit_of_work import update
+from berth_schema.cluster import (
+    AddonFailed,
+    AddonInstalled,
+    CaRotationCompleted,
+    CaRotationStarted,
+    CertRenewed,
+    ClusterFailed,
+    ClusterRequested,
+    ClusterUpgradeStarted,
+    CompleteCaRotation,
+    CreateCluster,
+    CreateNamespace,
+    DeleteCluster,
+    DeleteNamespace,
+    InstallAddon,
+    NamespaceCreated,
+    NamespaceDeleted,
+    QuotaChanged,
+    RenewCertificates,
+    RetryCluster,
+    SetQuota,
+    SetTenantLimits,
+    StartCaRotation,
+    UninstallAddon,
+    UpgradeCluster,
+)
+from berth_schema.node import NodeAdded, NodeRemoved
 from kubernetes_asyncio.client import ApiClient
 from pydantic import BaseModel
 
@@ -46,32 +73,6 @@ from .domain.namespaces import (
 from .domain.network import parse_cidr, pod_capacity, subnet_available_ips
 from .domain.spec import FLAVOURS, parse_spec
 from .domain.versions import SUPPORTED_VERSIONS, next_versions
-from .messages import (
-    AddonFailed,
-    AddonInstalled,
-    CaRotationCompleted,
-    CaRotationStarted,
-    CertRenewed,
-    ClusterFailed,
-    ClusterRequested,
-    ClusterUpgradeStarted,
-    CompleteCaRotation,
-    CreateCluster,
-    CreateNamespace,
-    DeleteCluster,
-    DeleteNamespace,
-    InstallAddon,
-    NamespaceCreated,
-    NamespaceDeleted,
-    QuotaChanged,
-    RenewCertificates,
-    RetryCluster,
-    SetQuota,
-    SetTenantLimits,
-    StartCaRotation,
-    UninstallAddon,
-    UpgradeCluster,
-)
 from .operations import OperationRunner, now, ref_of
 from .providers import Providers, StepFailed
 from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES, cluster_key, envelope, namespace_key
@@ -855,32 +856,21 @@ async def tenant_limits(req: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- node usage (facts from node-manager) ------------------------------------------------------
-def _node_facts() -> tuple[type[BaseModel], type[BaseModel]] | None:
-    try:
-        from berth_node_manager import messages as node_messages  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # node-manager not installed beside cluster-manager: nodes are not counted
-        return None
-    return node_messages.NodeAdded, node_messages.NodeRemoved
+@app.handler(NodeAdded, concurrency=4)
+async def count_node_added(fact: NodeAdded, ctx: Context) -> None:
+    key = f"{fact.tenant}/{fact.cluster}/{fact.node}"
+    with contextlib.suppress(AlreadyExists):
+        await app.store.collection(TENANT_NODES).create(
+            key,
+            {"tenant": fact.tenant, "cluster": fact.cluster, "pool": fact.pool, "node": fact.node},
+            caused_by=ctx.envelope.id,
+        )
 
 
-_NODE_FACTS = _node_facts()
-if _NODE_FACTS is not None:
-    NodeAdded, NodeRemoved = _NODE_FACTS
-
-    @app.handler(NodeAdded, concurrency=4)
-    async def count_node_added(fact: Any, ctx: Context) -> None:
-        key = f"{fact.tenant}/{fact.cluster}/{fact.node}"
-        with contextlib.suppress(AlreadyExists):
-            await app.store.collection(TENANT_NODES).create(
-                key,
-                {"tenant": fact.tenant, "cluster": fact.cluster, "pool": fact.pool, "node": fact.node},
-                caused_by=ctx.envelope.id,
-            )
-
-    @app.handler(NodeRemoved, concurrency=4)
-    async def count_node_removed(fact: Any, ctx: Context) -> None:
-        with contextlib.suppress(NotFound):
-            await app.store.collection(TENANT_NODES).delete(f"{fact.tenant}/{fact.cluster}/{fact.node}")
+@app.handler(NodeRemoved, concurrency=4)
+async def count_node_removed(fact: NodeRemoved, ctx: Context) -> None:
+    with contextlib.suppress(NotFound):
+        await app.store.collection(TENANT_NODES).delete(f"{fact.tenant}/{fact.cluster}/{fact.node}")
 
 
 from . import join_queries  # noqa: E402, F401  (declares the join-token queries on app)

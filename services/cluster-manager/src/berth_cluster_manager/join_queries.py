@@ -9,12 +9,12 @@ from typing import Any
 from berth_common.bus import QueryError
 from berth_common.ca_pin import ca_cert_hash
 from berth_common.events import new_id
+from berth_schema.cluster import JoinTokenIssued, JoinTokenRevoked
 
 from . import join
 from .app import app
 from .domain.lifecycle import Cluster, Phase
 from .handlers import _cluster_or_404, _subject, _tenant_api, wiring
-from .messages import JoinTokenIssued, JoinTokenRevoked
 from .operations import now, ref_of
 from .state import JOIN_TOKENS, envelope
 

@@ -15,18 +15,17 @@ from datetime import UTC, datetime
 
 from berth_common.events import Envelope
 from berth_common.store import Conflict, Record, Store
-from pydantic import BaseModel
-
-from .domain.lifecycle import Cluster, OperationKind, Phase
-from .messages import (
+from berth_schema.cluster import (
     ClusterDeleted,
     ClusterFailed,
     ClusterRunning,
     ClusterStep,
     ClusterUpgraded,
-    RegisterCluster,
-    UpgradePools,
 )
+from berth_schema.node import RegisterCluster, UpgradePools
+from pydantic import BaseModel
+
+from .domain.lifecycle import Cluster, OperationKind, Phase
 from .providers import Providers, StepFailed
 from .providers.base import ClusterRef
 from .state import CLUSTERS, cluster_key, envelope

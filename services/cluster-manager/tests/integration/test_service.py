@@ -14,7 +14,14 @@ from berth_cluster_manager import handlers, kube
 from berth_cluster_manager.app import app
 from berth_cluster_manager.binaries import find
 from berth_cluster_manager.domain import parse_spec
-from berth_cluster_manager.messages import (
+from berth_cluster_manager.providers import Providers
+from berth_cluster_manager.providers.base import ClusterRef
+from berth_cluster_manager.providers.hosted import HostedProvider
+from berth_cluster_manager.providers.local import LocalProvider
+from berth_common.events import Envelope
+from berth_common.runtime.settings import ServiceSettings
+from berth_common.store.memory import MemoryStore
+from berth_schema.cluster import (
     CompleteCaRotation,
     CreateCluster,
     CreateNamespace,
@@ -28,13 +35,6 @@ from berth_cluster_manager.messages import (
     UninstallAddon,
     UpgradeCluster,
 )
-from berth_cluster_manager.providers import Providers
-from berth_cluster_manager.providers.base import ClusterRef
-from berth_cluster_manager.providers.hosted import HostedProvider
-from berth_cluster_manager.providers.local import LocalProvider
-from berth_common.events import Envelope
-from berth_common.runtime.settings import ServiceSettings
-from berth_common.store.memory import MemoryStore
 from berth_testkit.kube import KubeCluster
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s
@@ -323,7 +323,7 @@ async def await_status(tenant: str, cluster: str, addon: str) -> bool:
 
 
 async def test_nodes_reported_by_node_manager_count_against_the_tenant_limit(service: Facts) -> None:
-    from berth_node_manager.messages import NodeAdded, NodeRemoved
+    from berth_schema.node import NodeAdded, NodeRemoved
 
     await send(SetTenantLimits(nodes=5), tenant="t5")
     for node in ("n1", "n2", "n1"):  # a duplicate report counts once

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from berth_common.events import Envelope, registry
+from berth_schema import dr as m
 from pydantic import BaseModel
 
-from . import messages as m
 from .domain import events as d
 from .state import SOURCE, subject
 

@@ -8,15 +8,7 @@ from berth_common.bus import Context, Poison, QueryError
 from berth_common.runtime import ServiceApp
 from berth_common.store import AlreadyExists, NotFound
 from berth_common.store.unit_of_work import update
-from pydantic import ValidationError
-
-from . import facts, groups, state
-from .app import app
-from .config import deps
-from .domain.group import DrGroup
-from .domain.spec import GroupSpec, parse_spec
-from .domain.status import SwitchKind
-from .messages import (
+from berth_schema.dr import (
     CreateGroup,
     DeleteGroup,
     Drill,
@@ -27,6 +19,14 @@ from .messages import (
     Switchover,
     UpdateGroup,
 )
+from pydantic import ValidationError
+
+from . import facts, groups, state
+from .app import app
+from .config import deps
+from .domain.group import DrGroup
+from .domain.spec import GroupSpec, parse_spec
+from .domain.status import SwitchKind
 from .prober import ProberLoop
 
 MAX_PAGE = 500

@@ -6,7 +6,6 @@ commands, and streams ``berth.evt.>`` facts back. Nothing else crosses this seam
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
@@ -34,25 +33,6 @@ class Backend(Protocol):
 
 def not_offered(service: str, op: str) -> ApiError:
     return ApiError(503, f"service {service} does not offer op {op} yet", title="Service Unavailable")
-
-
-SERVICES = ("cluster-manager", "node-manager", "registry-sync", "release-orchestrator", "monitor-alert", "dr-switcher")
-
-
-def load_messages(services: Sequence[str] = SERVICES) -> dict[str, str]:
-    """Import each service's messages module (registering its commands); the ones that fail, and why."""
-    failed: dict[str, str] = {}
-    for service in services:
-        module = "berth_" + service.replace("-", "_") + ".messages"
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                failed[service] = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # a broken module must not take the gateway down
-            failed[service] = f"{type(exc).__name__}: {exc}"
-            log.warning("cannot load %s: %s", module, failed[service])
-    return failed
 
 
 def command_spec(registry: Registry, service: str, verb: str) -> MessageSpec:

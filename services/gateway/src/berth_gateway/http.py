@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import berth_schema
 from aiohttp import web
 
-from .backend import BusBackend, load_messages
+from .backend import BusBackend
 from .context import GATEWAY_KEY, Gateway, authenticate, problems_and_audit
 from .local import add_local_routes
 from .openapi import build_openapi
@@ -31,7 +32,7 @@ def build_app(gateway: Gateway, *, track_operations: bool = True) -> web.Applica
         middlewares=[problems_and_audit, authenticate], client_max_size=gateway.settings.max_body_bytes
     )
     app[GATEWAY_KEY] = gateway
-    load_messages()
+    assert berth_schema.DOMAINS  # the schema registers every command the routes send
     document = build_openapi()
 
     async def openapi(_: web.Request) -> web.Response:

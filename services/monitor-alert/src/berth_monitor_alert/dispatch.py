@@ -18,6 +18,7 @@ from typing import Any
 from berth_common.events import Envelope, registry
 from berth_common.store import AlreadyExists, Conflict, Store
 from berth_common.store.unit_of_work import update
+from berth_schema.alert import AlertNotified, AlertNotifyFailed
 
 from . import state
 from .config import Deps
@@ -25,7 +26,6 @@ from .domain.channels import Channel
 from .domain.outbound import build
 from .domain.ratelimit import SlidingWindow
 from .domain.retry import should_retry
-from .messages import AlertNotified, AlertNotifyFailed
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0

@@ -13,6 +13,19 @@ from berth_common.events import Envelope, new_id, registry
 from berth_common.runtime import ServiceApp
 from berth_common.store import NotFound, Store
 from berth_common.store.unit_of_work import update
+from berth_schema.alert import (
+    AckAlert,
+    AlertAcknowledged,
+    AlertSilenced,
+    DeleteChannel,
+    DeleteRoute,
+    DeleteScalingPolicy,
+    IngestWebhook,
+    PutChannel,
+    PutRoute,
+    PutScalingPolicy,
+    SilenceAlerts,
+)
 from pydantic import ValidationError
 
 from . import ingest as ingest_mod
@@ -29,19 +42,6 @@ from .domain.rulepacks import render_rules
 from .domain.scaling import ScalingPolicy
 from .domain.silences import Silence
 from .domain.templates import TemplateInvalid, check_template, render, sample_alerts
-from .messages import (
-    AckAlert,
-    AlertAcknowledged,
-    AlertSilenced,
-    DeleteChannel,
-    DeleteRoute,
-    DeleteScalingPolicy,
-    IngestWebhook,
-    PutChannel,
-    PutRoute,
-    PutScalingPolicy,
-    SilenceAlerts,
-)
 
 log = logging.getLogger(__name__)
 _dispatcher: Dispatcher | None = None

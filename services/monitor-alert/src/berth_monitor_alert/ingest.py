@@ -15,6 +15,7 @@ from typing import Any
 from berth_common.events import Envelope, registry
 from berth_common.store import AlreadyExists, Store
 from berth_common.store.unit_of_work import update
+from berth_schema.alert import AlertFiring, AlertResolved, AlertSilenced
 
 from . import state
 from .domain.channels import Channel
@@ -23,7 +24,6 @@ from .domain.routing import route
 from .domain.silences import silenced_by
 from .domain.splitting import NUMBER_RESERVE, numbered, split_message
 from .domain.templates import TemplateInvalid, render
-from .messages import AlertFiring, AlertResolved, AlertSilenced
 
 SEEN_HISTORY = 32
 

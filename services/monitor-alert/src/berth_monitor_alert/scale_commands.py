@@ -3,7 +3,7 @@ modules (services may import each other's messages modules only)."""
 
 from __future__ import annotations
 
-from berth_node_manager.messages import ScalePool
-from berth_release_orchestrator.messages import ScaleWorkload
+from berth_schema.node import ScalePool
+from berth_schema.release import ScaleWorkload
 
 __all__ = ["ScalePool", "ScaleWorkload"]

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from berth_common.events import Envelope, registry
 from berth_common.store import Store
 from berth_common.store.unit_of_work import update
+from berth_schema.alert import ScaleDecided
 from pydantic import BaseModel
 
 from . import state
 from .adapters.prometheus_api import QueryFailed, instant_value
 from .domain.payload import Alert
 from .domain.scaling import MetricTrigger, PoolTarget, ScalingPolicy, alert_direction, decide, metric_direction
-from .messages import ScaleDecided
 from .scale_commands import ScalePool, ScaleWorkload
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import web
 from berth_common.bus import Bus
+from berth_schema.alert import IngestWebhook
 
 from .domain.payload import PayloadInvalid, parse_payload
-from .messages import IngestWebhook
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4 * 1024 * 1024

@@ -8,17 +8,7 @@ from typing import Any
 
 from berth_common.bus import Context, QueryError, Transient
 from berth_common.store.unit_of_work import update
-
-from .app import app
-from .domain.drain import DrainOptions
-from .domain.labels import POOL_LABEL, check_labels
-from .domain.nodes import node_row
-from .domain.pools import Flavour, NodePool, pool_key, scale_target
-from .domain.upgrade import pool_upgrade_order
-from .kube.connect import parse_kubeconfig
-from .kube.drain import drain_node
-from .kube.nodes import in_bulk
-from .messages import (
+from berth_schema.node import (
     AddNode,
     ClusterRegistered,
     Cordon,
@@ -43,6 +33,16 @@ from .messages import (
     Uncordon,
     UpgradePools,
 )
+from berth_schema.node.labels import POOL_LABEL, check_labels
+
+from .app import app
+from .domain.drain import DrainOptions
+from .domain.nodes import node_row
+from .domain.pools import Flavour, NodePool, pool_key, scale_target
+from .domain.upgrade import pool_upgrade_order
+from .kube.connect import parse_kubeconfig
+from .kube.drain import drain_node
+from .kube.nodes import in_bulk
 from .operations import ClusterOps, RemoveResult
 from .runtime import connections, envelope, guarded, ops_for, record, required
 from .state import (

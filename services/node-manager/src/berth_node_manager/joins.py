@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 from berth_common.bus import QueryError
 from berth_common.store.unit_of_work import update
+from berth_schema.node import NodeAdded
 
 from .app import app
 from .domain.joining import bootstrap_kubeconfig, join_command
-from .messages import NodeAdded
 from .runtime import envelope, ops_for, record, required
 from .state import JOIN_TOKENS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, token_pools
 

@@ -15,12 +15,12 @@ from berth_common.clock import Clock
 from berth_common.events import new_id
 from berth_common.store.lease import Lease
 from berth_common.store.unit_of_work import update
+from berth_schema.node import AutoscaleDecided, NodeAdded, NodeNotReady, NodeRemoved, NodeRepaired, PoolScaled
 
 from .app import app
 from .domain.autoscaler import AutoscalerPolicy, AutoscalerState
 from .domain.repair import RepairPolicy, node_health
 from .joins import adopt_step
-from .messages import AutoscaleDecided, NodeAdded, NodeNotReady, NodeRemoved, NodeRepaired, PoolScaled
 from .runtime import envelope, ops_for, record
 from .state import AUTOSCALER, CLUSTERS, POOLS, cluster_pools
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from berth_schema.node.labels import CLUSTER_LABEL, POOL_LABEL
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient
 
@@ -16,7 +17,6 @@ from .domain.autoscaler import AutoscalerPolicy, AutoscalerState, Decision, deci
 from .domain.clock import Clock, SystemClock
 from .domain.drain import DrainOptions, DrainReport
 from .domain.joining import TOKEN_ANNOTATION, Adoption, plan_adoptions
-from .domain.labels import CLUSTER_LABEL, POOL_LABEL
 from .domain.nodes import SOURCE_ANNOTATION, NodeRow, node_manifest, node_row
 from .domain.pools import NodePool, allocate_ip, new_node_name
 from .domain.repair import RepairPlan, RepairPolicy, node_health, plan_repair

@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 from berth_common.bus import Context, QueryError, Transient
 from berth_common.events import Envelope, new_id, registry
 from berth_common.store import AlreadyExists, Store
+from berth_schema.node import CommandFailed
 from pydantic import BaseModel
 
 from .app import app
 from .domain.clock import Clock, SystemClock
 from .kube.connect import Connections
 from .kube.rawapi import KubeError
-from .messages import CommandFailed
 from .operations import ClusterOps
 from .state import OPERATIONS, Unknown, load_cluster
 

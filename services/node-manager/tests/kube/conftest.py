@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest_asyncio
-from berth_node_manager.domain.labels import CLUSTER_LABEL
 from berth_node_manager.operations import ClusterOps
+from berth_schema.node.labels import CLUSTER_LABEL
 from berth_testkit.kube import KubeCluster
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from berth_node_manager.domain.labels import Taint
 from berth_node_manager.domain.nodes import node_row
 from berth_node_manager.domain.pools import Flavour, NodePool
 from berth_node_manager.kube.nodes import in_bulk
 from berth_node_manager.operations import ClusterOps
+from berth_schema.node.labels import Taint
 from kubernetes_asyncio.client import ApiClient
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from berth_node_manager.domain.labels import CLUSTER_LABEL
 from berth_node_manager.domain.pools import Flavour, NodePool
 from berth_node_manager.kube.watch import NodeEvent, watch_nodes
 from berth_node_manager.operations import ClusterOps
+from berth_schema.node.labels import CLUSTER_LABEL
 from kubernetes_asyncio.client import ApiClient
 
 

@@ -18,8 +18,10 @@ from berth_common.store.memory import MemoryStore
 from berth_node_manager import handlers, loops  # noqa: F401  (declare themselves on the app)
 from berth_node_manager.app import app
 from berth_node_manager.domain.clock import FakeClock, SystemClock
-from berth_node_manager.domain.labels import CLUSTER_LABEL, Taint
-from berth_node_manager.messages import (
+from berth_node_manager.operations import ClusterOps
+from berth_node_manager.runtime import Runtime
+from berth_node_manager.state import CLUSTERS, load_pool
+from berth_schema.node import (
     AddNode,
     Cordon,
     CreatePool,
@@ -32,9 +34,7 @@ from berth_node_manager.messages import (
     Uncordon,
     UpgradePools,
 )
-from berth_node_manager.operations import ClusterOps
-from berth_node_manager.runtime import Runtime
-from berth_node_manager.state import CLUSTERS, load_pool
+from berth_schema.node.labels import CLUSTER_LABEL, Taint
 from berth_testkit.kube import KubeCluster
 from berth_testkit.nats import NatsServer
 from kubernetes_asyncio import client as k8s

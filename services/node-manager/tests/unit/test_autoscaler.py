@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from berth_node_manager.domain.autoscaler import AutoscalerPolicy, AutoscalerState, decide, node_usage
 from berth_node_manager.domain.clock import FakeClock
-from berth_node_manager.domain.labels import Taint
 from berth_node_manager.domain.pools import Autoscaling, Flavour
+from berth_schema.node.labels import Taint
 
 from .factories import node, pod, pool
 

@@ -22,8 +22,8 @@ from berth_node_manager.domain.joining import (
     plan_adoptions,
     tokens_by_node,
 )
-from berth_node_manager.domain.labels import Taint
 from berth_node_manager.domain.pools import Flavour, NodePool
+from berth_schema.node.labels import Taint
 
 
 def _b64url(data: bytes) -> str:

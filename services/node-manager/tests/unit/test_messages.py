@@ -1,6 +1,6 @@
 import pytest
 from berth_common.events import registry
-from berth_node_manager.messages import CreatePool, Drain, RegisterCluster, ScalePool, UpgradePools
+from berth_schema.node import CreatePool, Drain, RegisterCluster, ScalePool, UpgradePools
 from pydantic import ValidationError
 
 

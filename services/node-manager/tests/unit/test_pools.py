@@ -1,10 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from berth_node_manager.domain.labels import Taint, merge_taints
 from berth_node_manager.domain.nodes import node_manifest, node_row
 from berth_node_manager.domain.pools import Autoscaling, Flavour, allocate_ip, new_node_name, scale_target
 from berth_node_manager.domain.quantity import parse_quantity
+from berth_schema.node.labels import Taint, merge_taints
 from pydantic import ValidationError
 
 from .factories import pool

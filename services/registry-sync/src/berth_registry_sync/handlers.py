@@ -12,14 +12,7 @@ from berth_common.bus import Context, Poison, QueryError
 from berth_common.events import registry
 from berth_common.runtime import ServiceApp
 from berth_common.store.unit_of_work import update
-
-from .app import app
-from .domain.dr import DrState
-from .domain.executions import Execution, Task
-from .domain.policies import PolicySpec, Triggers
-from .domain.registries import RegistrySpec
-from .domain.webhooks import BadPayload, Pushed, parse_notification
-from .messages import (
+from berth_schema.registry import (
     DeletePolicy,
     DeleteRegistry,
     DrSwitch,
@@ -32,6 +25,13 @@ from .messages import (
     RetryExecution,
     RunPolicy,
 )
+from berth_schema.registry.dr import DrState
+from berth_schema.registry.policies import PolicySpec, Triggers
+from berth_schema.registry.registries import RegistrySpec
+
+from .app import app
+from .domain.executions import Execution, Task
+from .domain.webhooks import BadPayload, Pushed, parse_notification
 from .runner import SOURCE, Runner, now
 from .state import (
     DR_PAIRS,

@@ -12,12 +12,18 @@ from datetime import UTC, datetime
 from berth_common.events import Envelope, registry
 from berth_common.store import Store
 from berth_common.store.unit_of_work import update
+from berth_schema.registry import (
+    ArtifactCopied,
+    ExecutionFailed,
+    ExecutionProgress,
+    ExecutionStarted,
+    ExecutionSucceeded,
+)
+from berth_schema.registry.policies import PolicySpec
+from berth_schema.registry.registries import RegistrySpec
 from pydantic import BaseModel
 
 from .domain.executions import Execution, Task, plan, referrers_tag
-from .domain.policies import PolicySpec
-from .domain.registries import RegistrySpec
-from .messages import ArtifactCopied, ExecutionFailed, ExecutionProgress, ExecutionStarted, ExecutionSucceeded
 from .oci import Copier, CopyOptions, Endpoint, RegistryClient, RegistryError, TokenBucket
 from .state import EXECUTIONS
 

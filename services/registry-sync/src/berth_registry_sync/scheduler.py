@@ -10,10 +10,10 @@ from typing import Any
 
 from berth_common.runtime import ServiceApp
 from berth_common.store import Conflict
+from berth_schema.registry import RunPolicy
+from berth_schema.registry.policies import PolicySpec
 
 from .app import app
-from .domain.policies import PolicySpec
-from .messages import RunPolicy
 from .runner import now
 from .state import POLICIES
 

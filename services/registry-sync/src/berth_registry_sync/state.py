@@ -6,11 +6,11 @@ from typing import Any
 
 from berth_common.sealing import SealerSlot
 from berth_common.store import Store
+from berth_schema.registry.dr import DrState
+from berth_schema.registry.policies import PolicySpec
+from berth_schema.registry.registries import RegistrySpec
 
-from .domain.dr import DrState
 from .domain.executions import Execution
-from .domain.policies import PolicySpec
-from .domain.registries import RegistrySpec
 
 REGISTRIES = "registries"
 SECRETS = "registry-secrets"  # passwords; never published, never returned by a query

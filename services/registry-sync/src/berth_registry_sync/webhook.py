@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from berth_common.bus import Bus
+from berth_schema.registry import IngestWebhook
 
 from .domain.webhooks import ACCEPTED_TYPES, BadPayload, parse_notification
-from .messages import IngestWebhook
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 

@@ -10,6 +10,21 @@ from berth_common.bus import Context, Poison, QueryError, Transient
 from berth_common.runtime import ServiceApp
 from berth_common.store import NotFound
 from berth_common.store.unit_of_work import update
+from berth_schema.release import (
+    AbortRelease,
+    ConfigChanged,
+    CreateRelease,
+    DeleteTemplate,
+    PromoteRelease,
+    PutTemplate,
+    ReleaseFailed,
+    RollbackConfig,
+    RollbackRelease,
+    ScaleWorkload,
+    SetConfig,
+    TemplateSaved,
+    WorkloadScaled,
+)
 from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import BaseModel
 
@@ -33,21 +48,6 @@ from .domain.release import (
 from .domain.strategy import parse_strategy
 from .domain.templates import parse_template
 from .domain.workload import best_practice_warnings, build_workload, check
-from .messages import (
-    AbortRelease,
-    ConfigChanged,
-    CreateRelease,
-    DeleteTemplate,
-    PromoteRelease,
-    PutTemplate,
-    ReleaseFailed,
-    RollbackConfig,
-    RollbackRelease,
-    ScaleWorkload,
-    SetConfig,
-    TemplateSaved,
-    WorkloadScaled,
-)
 from .runner import Runner
 
 log = logging.getLogger(__name__)

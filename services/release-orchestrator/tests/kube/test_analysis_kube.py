@@ -12,7 +12,7 @@ import pytest_asyncio
 from aiohttp import web
 from berth_release_orchestrator.adapters.prometheus import instant
 from berth_release_orchestrator.domain.manifests import NGINX
-from berth_release_orchestrator.messages import AnalysisFailed, AnalysisPassed, ReleaseRolledBack
+from berth_schema.release import AnalysisFailed, AnalysisPassed, ReleaseRolledBack
 from berth_testkit.monitoring import Prometheus
 from berth_testkit.procs import free_port
 

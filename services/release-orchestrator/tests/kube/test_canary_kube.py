@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from berth_release_orchestrator.domain.manifests import NGINX
-from berth_release_orchestrator.messages import ReleaseRolledBack
+from berth_schema.release import ReleaseRolledBack
 
 from .conftest import Rig
 

@@ -20,7 +20,7 @@ from berth_release_orchestrator.adapters.clusters import Clusters
 from berth_release_orchestrator.adapters.kube import Workloads
 from berth_release_orchestrator.app import app
 from berth_release_orchestrator.config import deps
-from berth_release_orchestrator.messages import (
+from berth_schema.release import (
     CreateRelease,
     PromoteRelease,
     PutTemplate,

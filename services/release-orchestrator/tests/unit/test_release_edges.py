@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from berth_release_orchestrator.domain.release import Seen, advance, begin_rollback, desired
-from berth_release_orchestrator.messages import ReleaseRolledBack
+from berth_schema.release import ReleaseRolledBack
 
 from .factories import at, names, promoted_first, revision, tick
 

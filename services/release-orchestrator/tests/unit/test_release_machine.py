@@ -17,7 +17,7 @@ from berth_release_orchestrator.domain.release import (
     promote,
     revision_to_restore,
 )
-from berth_release_orchestrator.messages import AnalysisFailed, ReleaseRolledBack, WeightChanged
+from berth_schema.release import AnalysisFailed, ReleaseRolledBack, WeightChanged
 
 from .factories import at, names, promoted_first, revision, tick
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 import nats
@@ -22,9 +22,9 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext, api
 from opentelemetry import trace
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from ..events import Envelope, Registry
+from ..events import Envelope, QuerySpec, Registry, errors_text
 from ..events import registry as default_registry
 from . import metrics
 from .consumer import PullConsumer
@@ -122,17 +122,33 @@ class Bus:
 
         return deco
 
-    def query(self, op: str) -> Callable[[F], F]:
-        """Declare a query answered on ``berth.api.<service>.<op>``."""
-        check_op(op)
+    def query(self, target: str | type[BaseModel]) -> Callable[[F], F]:
+        """Declare a query answered on ``berth.api.<service>.<op>``.
+
+        ``target`` is a request model registered with ``@query`` in the schema (the handler then
+        takes the validated request and returns the reply model, or what validates as one; a bad
+        request is answered 400 naming its fields), or a bare op name for untyped internal queries
+        such as ``info``."""
+        if isinstance(target, str):
+            op, typed = check_op(target), None
+        else:
+            typed = self.registry.query_for(target)
+            if typed.service != self.service:
+                raise ValueError(f"{self.service} cannot answer {typed.service}'s query {typed.op}")
+            op = typed.op
 
         def deco(func: F) -> F:
             if op in self._queries:
                 raise ValueError(f"{self.service} declares query {op!r} twice")
-            self._queries[op] = func
+            self._queries[op] = func if typed is None else _typed_query(typed, func)
             return func
 
         return deco
+
+    @property
+    def queries(self) -> list[str]:
+        """The query ops this service answers."""
+        return sorted(self._queries)
 
     @property
     def handlers(self) -> dict[str, HandlerSpec]:
@@ -347,6 +363,16 @@ class Bus:
         except QueryError as exc:
             raise QueryError(502, f"bad reply from {subject}: {exc.detail}") from None
 
+    async def ask(self, request: BaseModel, *, timeout: float = 5.0) -> Any:
+        """A typed query: send a registered request model, get its reply model back
+        (502 when the reply does not match the schema)."""
+        spec = self.registry.query_for(request)
+        reply = await self.request(spec.service, spec.op, request.model_dump(mode="json"), timeout=timeout)
+        try:
+            return spec.reply.model_validate(reply)
+        except ValidationError as exc:
+            raise QueryError(502, f"{spec.subject} answered outside its schema: {errors_text(exc)}") from None
+
     # -- reading ----------------------------------------------------------------------
 
     async def events(
@@ -413,3 +439,17 @@ def _reconnect_backoff(servers: list[NatsServerEntry], _info: dict[str, Any]) ->
     """Pick the least-failed server; wait longer the more often it failed (max 5 s)."""
     best = min(servers, key=lambda s: s.reconnects)
     return best, min(5.0, 0.05 * 2 ** min(best.reconnects, 10)) * random.uniform(0.8, 1.0)
+
+
+def _typed_query(spec: QuerySpec, func: Callable[..., Awaitable[Any]]) -> QueryFunc:
+    async def answer(payload: dict[str, Any]) -> Any:
+        try:
+            request = spec.request.model_validate(payload)
+        except ValidationError as exc:
+            raise QueryError(400, f"invalid {spec.op} request: {errors_text(exc)}") from None
+        reply = await func(request)
+        if isinstance(reply, spec.reply):
+            return reply
+        return spec.reply.model_validate(reply)
+
+    return answer

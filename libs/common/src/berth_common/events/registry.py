@@ -1,8 +1,11 @@
-"""A typed registry of event and command models.
+"""A typed registry of event, command and query models.
 
 Each message ``type`` (``berth.cluster.created.v1``) maps to one pydantic model for
 its ``data`` and to the NATS subject it travels on. Facts go to
-``berth.evt.<domain>.<event>``; commands to ``berth.cmd.<service>.<verb>``.
+``berth.evt.<domain>.<event>``; commands to ``berth.cmd.<service>.<verb>``. Each query
+``berth.api.<service>.<op>`` maps to a request model and a reply model.
+
+This module is the mechanism only: the models themselves live in libs/schema.
 """
 
 from __future__ import annotations
@@ -37,10 +40,56 @@ class MessageSpec:
     description: str
 
 
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """A request/reply query: ``request`` validates what the asker sends, ``reply`` what the service answers."""
+
+    service: str
+    op: str
+    request: builtins.type[BaseModel]
+    reply: builtins.type[BaseModel]
+    description: str
+
+    @property
+    def subject(self) -> str:
+        return f"berth.api.{self.service}.{self.op}"
+
+
 class Registry:
     def __init__(self) -> None:
         self._by_type: dict[str, MessageSpec] = {}
         self._by_model: dict[type[BaseModel], MessageSpec] = {}
+        self._queries: dict[tuple[str, str], QuerySpec] = {}
+        self._queries_by_model: dict[type[BaseModel], QuerySpec] = {}
+
+    def register_query(self, spec: QuerySpec) -> None:
+        key = (spec.service, spec.op)
+        existing = self._queries.get(key)
+        if existing is not None and existing.request is not spec.request:
+            raise ValueError(f"query {spec.service}.{spec.op} registered twice")
+        if spec.request in self._queries_by_model and self._queries_by_model[spec.request] is not existing:
+            raise ValueError(f"{spec.request.__name__} is already the request of another query")
+        self._queries[key] = spec
+        self._queries_by_model[spec.request] = spec
+
+    def query_spec(self, service: str, op: str) -> QuerySpec:
+        try:
+            return self._queries[(service, op)]
+        except KeyError:
+            raise MessageRejected(f"unknown query {service}.{op}") from None
+
+    def query_for(self, model: type[BaseModel] | BaseModel) -> QuerySpec:
+        cls = model if isinstance(model, type) else type(model)
+        try:
+            return self._queries_by_model[cls]
+        except KeyError:
+            raise MessageRejected(f"{cls.__name__} is not a registered query request model") from None
+
+    def queries(self) -> list[QuerySpec]:
+        return sorted(self._queries.values(), key=lambda s: (s.service, s.op))
+
+    def has_query(self, service: str, op: str) -> bool:
+        return (service, op) in self._queries
 
     def register(self, spec: MessageSpec) -> None:
         existing = self._by_type.get(spec.type)
@@ -89,6 +138,11 @@ class Registry:
             raise MessageRejected(f"invalid data for {env.type}: {_errors(exc)}") from None
 
 
+def errors_text(exc: ValidationError) -> str:
+    """One line naming each invalid field: ``spec.name: String should match pattern ...``."""
+    return _errors(exc)
+
+
 def _errors(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -121,6 +175,16 @@ def command(type_: str, *, service: str, verb: str, description: str = "") -> Ca
                 type_, "command", f"berth.cmd.{service}.{verb}", cls, description or (cls.__doc__ or "").strip()
             )
         )
+        return cls
+
+    return deco
+
+
+def query(service: str, op: str, *, reply: type[BaseModel], description: str = "") -> Callable[[type[M]], type[M]]:
+    """Register a query's request model: ``@query("cluster-manager", "get-cluster", reply=ClusterDetail)``."""
+
+    def deco(cls: type[M]) -> type[M]:
+        registry.register_query(QuerySpec(service, op, cls, reply, description or (cls.__doc__ or "").strip()))
         return cls
 
     return deco

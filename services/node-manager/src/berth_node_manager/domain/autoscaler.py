@@ -13,19 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
+from berth_schema.node.labels import POOL_LABEL, Taint
+from berth_schema.node.messages import Action as Action
 from pydantic import BaseModel, Field
 
 from .drain import controller_of, is_daemonset_pod, is_finished, is_mirror
-from .labels import POOL_LABEL, Taint
 from .nodes import node_status
 from .pools import NodePool
 from .quantity import cores, gib
 from .selectors import tolerates_all
 
 LIFECYCLE_TAINT_PREFIX = "node.kubernetes.io/"
-Action = Literal["scale-up", "scale-down", "no-scale-up"]
 
 
 class AutoscalerPolicy(BaseModel):

@@ -8,27 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from berth_schema.node.drain import (
+    DrainOptions as DrainOptions,
+)
+from berth_schema.node.drain import (
+    DrainOutcome as DrainOutcome,
+)
+from berth_schema.node.drain import (
+    DrainReport as DrainReport,
+)
+from berth_schema.node.drain import (
+    PodOutcome as PodOutcome,
+)
+from berth_schema.node.drain import (
+    PodReport as PodReport,
+)
 
 from .selectors import selector_matches
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
-PodOutcome = Literal["evicted", "skipped", "refused", "blocked", "terminating", "failed", "pending"]
-DrainOutcome = Literal["drained", "timed-out", "refused", "failed"]
-
-
-class DrainOptions(BaseModel):
-    timeout_seconds: float = Field(default=300.0, gt=0, le=86400)
-    # None: each pod's own terminationGracePeriodSeconds
-    grace_period_seconds: int | None = Field(default=None, ge=0)
-    ignore_daemonsets: bool = True
-    force: bool = False
-    delete_emptydir_data: bool = True
-    retry_seconds: float = Field(default=1.0, gt=0, le=300)
-
-
 @dataclass(frozen=True, slots=True, order=True)
 class PodRef:
     namespace: str
@@ -36,31 +36,6 @@ class PodRef:
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
-
-
-class PodReport(BaseModel):
-    namespace: str
-    name: str
-    outcome: PodOutcome
-    reason: str = ""
-    attempts: int = 0
-
-
-class DrainReport(BaseModel):
-    node: str
-    outcome: DrainOutcome
-    seconds: float
-    pods: list[PodReport]
-
-    def by_outcome(self, outcome: PodOutcome) -> list[PodReport]:
-        return [p for p in self.pods if p.outcome == outcome]
-
-    def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for p in self.pods:
-            counts[p.outcome] = counts.get(p.outcome, 0) + 1
-        parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        return f"drain of {self.node} {self.outcome} in {self.seconds:.1f}s ({parts or 'no pods'})"
 
 
 def pod_ref(pod: dict[str, Any]) -> PodRef:

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from berth_schema.node.labels import POOL_LABEL
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from .labels import POOL_LABEL
 from .nodes import SOURCE_ANNOTATION
 from .pools import NodePool
 

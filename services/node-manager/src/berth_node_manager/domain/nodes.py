@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from berth_schema.node.labels import FLAVOUR_LABEL, POOL_LABEL, VERSION_LABEL, ZONE_LABEL, Taint
 from pydantic import BaseModel
 
-from .labels import FLAVOUR_LABEL, POOL_LABEL, VERSION_LABEL, ZONE_LABEL, Taint
 from .pools import NodePool
 from .quantity import cores, gib
 

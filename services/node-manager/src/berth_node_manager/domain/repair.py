@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from berth_schema.node.labels import POOL_LABEL
 from pydantic import BaseModel, Field, field_validator
 
-from .labels import POOL_LABEL
 from .nodes import NodeStatus, node_status, parse_time, ready_condition
 
 _PERCENT = re.compile(r"^(\d{1,3})%$")

@@ -4,22 +4,16 @@ time (one by default). Drains honour PodDisruptionBudgets through the Eviction A
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
+
+from berth_schema.node.versions import check_version as check_version
 
 from .nodes import NodeRow
 from .pools import NodePool
 
 StepKind = Literal["add-node", "wait-ready", "cordon", "drain", "remove-node"]
-_VERSION = re.compile(r"^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 ROLE_ORDER = {"control-plane": 0, "ingress": 1, "worker": 2}
-
-
-def check_version(version: str, *, field: str = "version") -> str:
-    if not _VERSION.match(version):
-        raise ValueError(f"{field}: {version!r} is not a Kubernetes version like v1.31.2")
-    return version
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from berth_schema.node.labels import RESERVED_LABELS, Taint, check_labels, merge_taints
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient
 
-from ..domain.labels import RESERVED_LABELS, Taint, check_labels, merge_taints
 from ..domain.nodes import node_status
 from .rawapi import MERGE_PATCH, KubeError, call_json
 

@@ -7,9 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
+from berth_schema.registry.policies import PolicySpec
 from pydantic import BaseModel, Field
-
-from .policies import PolicySpec
 
 Trigger = Literal["manual", "cron", "webhook", "reconcile", "retry", "dr"]
 TaskStatus = Literal["pending", "copied", "skipped", "exists", "would-copy", "deleted", "would-delete", "failed"]

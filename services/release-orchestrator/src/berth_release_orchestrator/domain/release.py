@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
-from ..messages import (
+from berth_schema.release import (
     AnalysisFailed,
     AnalysisPassed,
     ReleasePromoted,
@@ -24,6 +22,8 @@ from ..messages import (
     StepStarted,
     WeightChanged,
 )
+from pydantic import BaseModel, Field
+
 from . import manifests as mf
 from .analysis import AnalysisRun, AnalysisSpec, Measurement
 from .errors import Invalid

@@ -1,87 +1,45 @@
-"""The wire contract generated from the message registry: one JSON Schema per message
-type and an AsyncAPI 3.0 document of every subject. ``scripts/gen-proto`` writes them to
-``proto/``; a test regenerates them and fails on drift."""
+"""The wire contract generated from the schema package alone: one JSON Schema per message
+type and per query, and an AsyncAPI 3.0 document of every subject with its publishers and
+consumers (declared in ``wiring``). ``scripts/gen-proto`` writes them to ``proto/``; a test
+regenerates them and fails on drift. No service needs to be installed to render it."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
+from berth_common.events import Envelope, MessageSpec, QuerySpec, Registry
+from berth_common.events import registry as default_registry
 
-from .events import Envelope, MessageSpec, Registry
-from .events import registry as default_registry
-
-SERVICE_PACKAGES = (
-    "berth_cluster_manager",
-    "berth_node_manager",
-    "berth_registry_sync",
-    "berth_release_orchestrator",
-    "berth_monitor_alert",
-    "berth_dr_switcher",
-    "berth_gateway",
-)
-
-
-def load_all_messages() -> list[str]:
-    """Import every service's ``messages`` module so their models register. Returns the modules found."""
-    found = []
-    for pkg in SERVICE_PACKAGES:
-        try:
-            importlib.import_module(f"{pkg}.messages")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (pkg, f"{pkg}.messages"):
-                raise
-            continue
-        found.append(f"{pkg}.messages")
-    return found
-
-
-DOMAIN_OWNERS = {
-    "cluster": "cluster-manager",
-    "node": "node-manager",
-    "registry": "registry-sync",
-    "release": "release-orchestrator",
-    "alert": "monitor-alert",
-    "dr": "dr-switcher",
-}
-
-
-def service_wiring() -> dict[str, dict[str, list[str]]]:
-    """For each service: the subjects it consumes and the queries it answers, read from its app."""
-    out: dict[str, dict[str, list[str]]] = {}
-    for pkg in SERVICE_PACKAGES:
-        try:
-            main = importlib.import_module(f"{pkg}.main")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (pkg, f"{pkg}.main"):
-                raise
-            continue
-        app = getattr(main, "app", None)
-        if app is None:
-            continue
-        out[app.name] = {
-            "consumes": sorted({h.subject for h in app.bus.handlers.values()}),
-            "answers": sorted(s for s in app.bus.subjects if s.startswith("berth.api.")),
-        }
-    return out
-
-
-def _matches(pattern: str, subject: str) -> bool:
-    p, s = pattern.split("."), subject.split(".")
-    for i, tok in enumerate(p):
-        if tok == ">":
-            return len(s) > i
-        if i >= len(s) or (tok != "*" and tok != s[i]):
-            return False
-    return len(p) == len(s)
+from . import DOMAINS as DOMAINS  # importing the package registers every domain's models
+from . import wiring
 
 
 def product_messages(reg: Registry) -> list[MessageSpec]:
-    """Message types defined by Berth's packages (tests may register their own; those are not the contract)."""
-    return [spec for spec in reg if spec.model.__module__.split(".", 1)[0].startswith("berth_")]
+    """Message types defined by the schema package (tests may register their own; those are not the contract)."""
+    return [spec for spec in reg if spec.model.__module__.startswith("berth_schema.")]
+
+
+def product_queries(reg: Registry) -> list[QuerySpec]:
+    return [spec for spec in reg.queries() if spec.request.__module__.startswith("berth_schema.")]
+
+
+def query_file_name(spec: QuerySpec) -> str:
+    return f"query.{spec.service}.{spec.op}.schema.json"
+
+
+def _queries(reg: Registry) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    for spec in product_queries(reg):
+        out.setdefault(spec.service, {})[spec.op] = {
+            "address": spec.subject,
+            "summary": spec.description or spec.request.__name__,
+            "payload": {"$ref": f"./schemas/{query_file_name(spec)}"},
+            "x-berth-askers": wiring.askers(spec.service, spec.op),
+        }
+    return out
 
 
 def schema_file_name(type_: str) -> str:
@@ -101,6 +59,18 @@ def json_schemas(reg: Registry = default_registry) -> dict[str, dict[str, Any]]:
             **schema,
         }
         out[schema_file_name(spec.type)] = schema
+    for q in product_queries(reg):
+        out[query_file_name(q)] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://berth.dev/proto/{query_file_name(q)}",
+            "x-berth-query": q.subject,
+            "title": f"{q.service} {q.op}",
+            "description": q.description,
+            "properties": {
+                "request": q.request.model_json_schema(mode="validation"),
+                "reply": q.reply.model_json_schema(mode="serialization"),
+            },
+        }
     return out
 
 
@@ -116,13 +86,9 @@ def asyncapi(reg: Registry = default_registry) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    wiring = service_wiring()
     for spec in product_messages(reg):
-        consumers = sorted(svc for svc, w in wiring.items() if any(_matches(p, spec.subject) for p in w["consumes"]))
-        if spec.kind == "event":
-            publishers = [DOMAIN_OWNERS.get(spec.subject.split(".")[2], spec.subject.split(".")[2])]
-        else:
-            publishers = ["gateway (HTTP and chatops) or another service"]
+        consumers = wiring.consumers(spec.subject, spec.kind)
+        publishers = wiring.publishers(spec.subject, spec.kind)
         key = spec.type.replace(".", "_")
         messages[key] = {
             "name": spec.type,
@@ -156,7 +122,7 @@ def asyncapi(reg: Registry = default_registry) -> dict[str, Any]:
         },
         "defaultContentType": "application/cloudevents+json",
         "channels": dict(sorted(channels.items())),
-        "x-berth-queries": {svc: w["answers"] for svc, w in sorted(wiring.items())},
+        "x-berth-queries": _queries(reg),
         "operations": dict(sorted(operations.items())),
         "components": {"messages": dict(sorted(messages.items()))},
     }
@@ -202,7 +168,6 @@ def main() -> None:
     import sys
 
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("proto")
-    load_all_messages()
     written = write(root)
     print(f"wrote {len(written)} files to {root}")
 

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal, Self
 from berth_common.events import command, event
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .domain.autoscaler import Action
-from .domain.drain import DrainOptions, DrainReport
-from .domain.labels import Taint, check_dns_label
-from .domain.pools import Autoscaling, Flavour, PoolSpec
-from .domain.upgrade import check_version
+from .drain import DrainOptions, DrainReport
+from .labels import Taint, check_dns_label
+from .pools import Autoscaling, Flavour, PoolSpec
+from .versions import check_version
 
 SERVICE = "node-manager"
+Action = Literal["scale-up", "scale-down", "no-scale-up"]
 _FLAVOUR = re.compile(r"^(\d+)c(\d+)g$")
 ShortName = Annotated[str, Field(min_length=1, max_length=63)]
 NodeName = Annotated[str, Field(min_length=1, max_length=253)]

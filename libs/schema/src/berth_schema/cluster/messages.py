@@ -1,5 +1,5 @@
 """Facts cluster-manager publishes (``berth.evt.cluster.*``) and commands it accepts
-(``berth.cmd.cluster-manager.*``), plus the node-manager command it sends."""
+(``berth.cmd.cluster-manager.*``)."""
 
 from __future__ import annotations
 
@@ -218,35 +218,6 @@ class AddonFailed(_ClusterFact):
     reason: str
 
 
-# --- what cluster-manager sends node-manager ---------------------------------------------
-# The receiving service owns these models; the fallbacks only stand in where node-manager
-# is not installed beside cluster-manager (same type, subject and fields).
-try:
-    from berth_node_manager.messages import (  # type: ignore[import-not-found, unused-ignore]
-        RegisterCluster,
-        UpgradePools,
-    )
-except ImportError:
-
-    @command("berth.cmd.node-manager.upgrade-pools.v1", service="node-manager", verb="upgrade-pools")
-    class UpgradePools(BaseModel):  # type: ignore[no-redef, unused-ignore]
-        """Upgrade every node pool of a cluster to ``version`` (after its control plane)."""
-
-        cluster: str
-        tenant: str
-        version: str
-
-    @command("berth.cmd.node-manager.register-cluster.v1", service="node-manager", verb="register-cluster")
-    class RegisterCluster(BaseModel):  # type: ignore[no-redef, unused-ignore]
-        """How node-manager reaches a tenant cluster's API server."""
-
-        cluster: str
-        tenant: str
-        kubeconfig: str = Field(default="", repr=False)
-        node_cidr: str = "192.168.1.0/24"
-        simulated: bool = True
-
-
 __all__ = [
     "AddonFailed",
     "AddonInstalled",
@@ -271,7 +242,6 @@ __all__ = [
     "NamespaceCreated",
     "NamespaceDeleted",
     "QuotaChanged",
-    "RegisterCluster",
     "RenewCertificates",
     "RetryCluster",
     "SetQuota",
@@ -279,5 +249,4 @@ __all__ = [
     "StartCaRotation",
     "UninstallAddon",
     "UpgradeCluster",
-    "UpgradePools",
 ]

@@ -9,10 +9,10 @@ from typing import Any, Literal
 from berth_common.events import command, event
 from pydantic import BaseModel, Field
 
-from .domain.dr import DrPairSpec
-from .domain.names import NAME, TENANT
-from .domain.policies import PolicySpec
-from .domain.registries import RegistrySpec
+from .dr import DrPairSpec
+from .names import NAME, TENANT
+from .policies import PolicySpec
+from .registries import RegistrySpec
 
 
 # --- commands -------------------------------------------------------------------------

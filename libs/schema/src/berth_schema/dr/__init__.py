@@ -1,0 +1,47 @@
+"""dr-switcher's contract: commands on ``berth.cmd.dr-switcher.*``, facts on ``berth.evt.dr.*``."""
+
+from .messages import (
+    CreateGroup as CreateGroup,
+)
+from .messages import (
+    DeleteGroup as DeleteGroup,
+)
+from .messages import (
+    Drill as Drill,
+)
+from .messages import (
+    Failback as Failback,
+)
+from .messages import (
+    GroupCreated as GroupCreated,
+)
+from .messages import (
+    GroupDeleted as GroupDeleted,
+)
+from .messages import (
+    GroupStateChanged as GroupStateChanged,
+)
+from .messages import (
+    GroupUpdated as GroupUpdated,
+)
+from .messages import (
+    ProbeFailed as ProbeFailed,
+)
+from .messages import (
+    ProbeRecovered as ProbeRecovered,
+)
+from .messages import (
+    Switched as Switched,
+)
+from .messages import (
+    SwitchFailed as SwitchFailed,
+)
+from .messages import (
+    Switchover as Switchover,
+)
+from .messages import (
+    SwitchStarted as SwitchStarted,
+)
+from .messages import (
+    UpdateGroup as UpdateGroup,
+)
