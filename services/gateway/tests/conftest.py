@@ -25,9 +25,7 @@ from stubs import StubWorld, stub_registry
 
 async def _start_real_services(nats_url: str, data_dir: Path) -> list[Proc]:
     """monitor-alert and registry-sync exist: each runs as its own process (its console entry
-    point) on our NATS. Separate processes also keep their module-level apps free for their
-    own tests, and keep monitor-alert's model of node-manager's scale-pool command away from
-    berth_node_manager.messages (the two collide in one interpreter)."""
+    point) on our NATS, so the gateway's process imports no service package."""
     procs = []
     for service in ("monitor-alert", "registry-sync"):
         port = free_port()
@@ -80,7 +78,14 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     http = ClientSession()
-    yield Stack(url=str(server.make_url("")).rstrip("/"), http=http, gateway=gateway, world=world, admin={})
+    yield Stack(
+        url=str(server.make_url("")).rstrip("/"),
+        http=http,
+        gateway=gateway,
+        world=world,
+        admin={},
+        nats_url=nats_server.url,
+    )
     await http.close()
     await server.close()
     await app[TRACKER_KEY].stop()

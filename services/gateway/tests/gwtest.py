@@ -26,6 +26,7 @@ class Stack:
     gateway: Gateway
     world: StubWorld
     admin: dict[str, str]
+    nats_url: str = ""
 
     async def call(self, method: str, path: str, *, token: str | None = None, **kw: Any) -> tuple[int, Any]:
         headers = dict(kw.pop("headers", {}) or {})

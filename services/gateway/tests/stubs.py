@@ -13,7 +13,7 @@ from typing import Any
 
 import berth_schema
 import berth_schema.cluster as cm_msgs
-from berth_common.bus import Bus, Context, QueryError
+from berth_common.bus import Bus, Context, Poison, QueryError
 from berth_common.events import Registry
 from berth_common.events import registry as real_registry
 
@@ -102,6 +102,17 @@ class StubWorld:
             ]
             item["phase"] = "Running"
             await cm.emit(cm_msgs.ClusterRunning(**common), tenant=tenant, **attrs)
+
+        @cm.handler(cm_msgs.UpgradeCluster, name="stub-upgrade", max_deliver=1)
+        async def upgrade(cmd: cm_msgs.UpgradeCluster, ctx: Context) -> None:
+            # every upgrade is refused: the command is dead-lettered with this reason
+            raise Poison(f"version {cmd.version} is not supported by this stub")
+
+        self.namespaces = [{"name": f"ns-{i}", "tenant": "acme"} for i in range(3)]
+
+        @cm.query("list-namespaces")
+        async def list_namespaces(req: dict[str, Any]) -> dict[str, Any]:
+            return {"items": self.namespaces, "remaining": 97, "limit": 100}
 
         ro = Bus(service="release-orchestrator", registry=self.registry)
         releases = [

@@ -10,10 +10,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
-from berth_common.bus import Bus, QueryError
+from berth_common.bus import DEAD_LETTERS, Bus, DeadLetter, QueryError
 from berth_common.events import Envelope, Registry
 from berth_common.events.registry import MessageSpec
-from pydantic import BaseModel
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import api
+from pydantic import BaseModel, ValidationError
 
 from .problems import ApiError
 
@@ -29,6 +31,9 @@ class Backend(Protocol):
 
     def events(self, *, subjects: Sequence[str], start_seq: int | None) -> AsyncIterator[tuple[int, Envelope]]:
         """Facts from the events stream, from ``start_seq`` (inclusive) or only new ones."""
+
+    def dead_letters(self) -> AsyncIterator[DeadLetter]:
+        """Every dead-letter record (those already stored first), then new ones as they come."""
 
 
 def not_offered(service: str, op: str) -> ApiError:
@@ -72,3 +77,29 @@ class BusBackend:
     async def events(self, *, subjects: Sequence[str], start_seq: int | None) -> AsyncIterator[tuple[int, Envelope]]:
         async for seq, env in self.bus.events(subjects=list(subjects), start_seq=start_seq):
             yield seq, env
+
+    async def dead_letters(self, *, heartbeat: float = 5.0) -> AsyncIterator[DeadLetter]:
+        sub = await self.bus.js.subscribe(
+            "berth.dlq.>",
+            stream=DEAD_LETTERS,
+            ordered_consumer=True,
+            config=api.ConsumerConfig(deliver_policy=api.DeliverPolicy.ALL),
+            idle_heartbeat=heartbeat,
+        )
+        try:
+            while True:
+                try:
+                    msg = await sub.next_msg(timeout=heartbeat * 2)
+                except NatsTimeoutError:
+                    continue
+                if not msg.reply:
+                    continue  # a flow-control or heartbeat message
+                try:
+                    yield DeadLetter.model_validate_json(msg.data)
+                except ValidationError:
+                    log.warning("skipping a malformed dead-letter record on %s", msg.subject)
+        finally:
+            try:
+                await sub.unsubscribe()
+            except Exception:  # the connection may be gone already
+                log.debug("unsubscribing from dead letters failed", exc_info=True)

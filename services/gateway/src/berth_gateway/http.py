@@ -7,7 +7,6 @@ from pathlib import Path
 import berth_schema
 from aiohttp import web
 
-from .backend import BusBackend
 from .context import GATEWAY_KEY, Gateway, authenticate, problems_and_audit
 from .local import add_local_routes
 from .openapi import build_openapi
@@ -49,7 +48,7 @@ def build_app(gateway: Gateway, *, track_operations: bool = True) -> web.Applica
         app.router.add_route(route.method, aiohttp_path(route.path), handler_for(route), name=None)
     from .hooks import add_hook_routes
 
-    add_hook_routes(app, gateway.backend.bus if isinstance(gateway.backend, BusBackend) else None)
+    add_hook_routes(app)
     if STATIC.is_dir():
 
         async def index(_: web.Request) -> web.FileResponse:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from .app import app
-
-
-def main() -> None:
-    app.main()
-
+from .app import main
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,6 @@ Name = Annotated[
     Field(min_length=1, max_length=63, pattern=NAME_PATTERN, description="DNS label: a-z, 0-9, '-'"),
 ]
 Role = Literal["platform-admin", "tenant-admin", "developer", "viewer"]
-K8S_VERSIONS = ("v1.29.0", "v1.30.0", "v1.31.0")
 
 
 class Body(BaseModel):
@@ -33,9 +32,15 @@ def _cidr(value: str, field: str, *, prefixes: tuple[int, int] = (8, 24)) -> str
     return str(net)
 
 
+# --- forms standing in for bodies the schema still carries as untyped dicts ---------------------
+# (cluster-manager's create.spec / create-namespace.namespace, dr-switcher's create-group.spec);
+# bodies.py uses the schema's model instead as soon as the command types that field.
+
+
 class ClusterCreate(Body):
     """The creation form of the console (cluster-manager's ClusterSpec): service selection, network,
-    advanced settings. Structure and network rules are checked here; cluster-manager checks the rest."""
+    advanced settings. cluster-manager's validate-cluster query checks the values with its own rules
+    before the command is sent."""
 
     name: str = Field(min_length=1, max_length=40, pattern=NAME_PATTERN, description="DNS label, at most 40 characters")
     version: str | None = Field(
@@ -103,99 +108,22 @@ class FieldErrors(ValueError):
         self.errors = errors
 
 
-class ClusterUpgrade(Body):
-    version: str = Field(pattern=r"^v\d+\.\d+\.\d+$")
-
-
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$", max_length=32)]
 
 
 class NamespaceCreate(Body):
     name: Name
-    description: str = Field(default="", max_length=255)
+    description: str = Field(default="", max_length=60, description="at most 60 characters (cluster-manager's limit)")
     quota: dict[str, Quantity] = Field(default_factory=dict, max_length=32, description="e.g. requests.cpu: '4'")
     isolated: bool = Field(default=False, description="network isolation (NetworkPolicy)")
     node_selector: dict[str, str] = Field(default_factory=dict, max_length=32, description="node affinity")
 
 
-class QuotaSet(Body):
-    quota: dict[str, Quantity] = Field(description="resource name → quantity, e.g. requests.cpu: '4'", max_length=32)
-    limits: dict[str, Quantity] | None = Field(default=None, max_length=32)
-    isolated: bool | None = None
-    node_selector: dict[str, str] | None = Field(default=None, max_length=32)
-
-
-class NodePoolCreate(Body):
-    name: Name
-    flavour: str = Field(max_length=32, description="node flavour, e.g. 2c4g")
-    count: int = Field(default=1, ge=0, le=1000)
-    zone: str = Field(default="zone-a", max_length=63)
-    labels: dict[str, str] = Field(default_factory=dict, max_length=64)
-    max_pods: int = Field(default=110, ge=1, le=1024)
-    autoscaling: dict[str, Any] = Field(default_factory=dict, description="enabled, min, max ...")
-
-
-class PoolScale(Body):
-    size: int = Field(ge=0, le=1000)
-
-
 class JoinTokenRequest(Body):
-    """How long the join token stays valid (kubeadm's default: 24 hours; at most 7 days)."""
+    """How long the join token stays valid (kubeadm's default: 24 hours; at most 7 days); used
+    until node-manager's join-command query is typed in the schema."""
 
     ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
-
-
-class NodeDrain(Body):
-    grace_seconds: int | None = Field(default=None, ge=0, le=3600)
-    timeout_seconds: float = Field(default=300, gt=0, le=86400)
-    force: bool = False
-
-
-class RegistryCreate(Body):
-    name: Name
-    url: str = Field(pattern=r"^https?://[^\s/]+/?$", max_length=2048, description="http(s)://host[:port], no path")
-    kind: Literal["distribution", "harbor"] = "distribution"
-    username: str | None = Field(default=None, max_length=255)
-    password: str | None = Field(default=None, max_length=255, json_schema_extra={"writeOnly": True})
-    insecure: bool = False
-    description: str = Field(default="", max_length=1024)
-
-
-class ReplicationPolicyCreate(Body):
-    name: Name
-    mode: Literal["push", "pull"] = "push"
-    source: Name
-    destination: Name
-    destination_prefix: str = Field(default="", max_length=255)
-    filters: list[dict[str, Any]] = Field(default_factory=list, max_length=64)
-    triggers: dict[str, Any] = Field(default_factory=dict)
-    override: bool = True
-    delete: bool = False
-    dry_run: bool = False
-    enabled: bool = True
-
-
-class ReleaseCreate(Body):
-    name: Name
-    cluster: Name
-    namespace: Name
-    environment: str = Field(default="prod", min_length=1, max_length=32)
-    template: str | None = Field(default=None, max_length=255)
-    workload: dict[str, Any] | None = None
-    values: dict[str, Any] = Field(default_factory=dict)
-    strategy: Literal["rolling", "blue-green", "canary"] | dict[str, Any] = "rolling"
-
-
-class SilenceCreate(Body):
-    matchers: list[
-        Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(=~|!=|!~|=).*$")]
-    ] = Field(min_length=1, max_length=32, description="Alertmanager matchers like alertname=HighCPU")
-    duration_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
-    comment: str = Field(default="", max_length=255)
-
-
-class AlertAck(Body):
-    comment: str = Field(default="", max_length=255)
 
 
 class DrGroupCreate(BaseModel):
@@ -205,15 +133,6 @@ class DrGroupCreate(BaseModel):
     name: Name
     primary: dict[str, Any] | str
     standby: dict[str, Any] | str
-
-
-class DrSwitch(Body):
-    reason: str = Field(min_length=1, max_length=1024, description="every switch is explained")
-    force: bool = False
-
-
-class DrDrill(DrSwitch):
-    duration_seconds: float = Field(default=300.0, gt=0, le=86400, description="switch back after this long")
 
 
 class TenantCreate(Body):
@@ -258,6 +177,8 @@ class ChatBindingCreate(Body):
 class Page(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None = Field(default=None, description="opaque; pass as ?cursor= for the next page")
+    remaining: int | None = Field(default=None, description="how many more the tenant may create (when the list says)")
+    limit: int | None = Field(default=None, description="the tenant's limit for this list (when the list says)")
 
 
 class Operation(BaseModel):

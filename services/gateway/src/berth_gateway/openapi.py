@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
+from .bodies import body_of
 from .routes import ROUTES, Route
 
 REF = "#/components/schemas/{model}"
@@ -82,8 +83,9 @@ def _operation(route: Route) -> dict[str, Any]:
             **_errors(401, 403, 404, 422, 429, 503, 504),
         }
     elif route.kind == "call":
-        if route.body is not None:
-            op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
+        body = body_of(route).model
+        if body is not None:
+            op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(body)}}}
         op["responses"] = {
             "201" if route.method == "POST" else "200": {
                 "description": "The result (not stored by caches)",
@@ -94,8 +96,9 @@ def _operation(route: Route) -> dict[str, Any]:
     else:
         if route.method == "POST":
             op["parameters"].append(_param("Idempotency-Key", "header", schema={"type": "string", "maxLength": 255}))
-        if route.body is not None:
-            op["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(route.body)}}}
+        body = body_of(route).model
+        if body is not None:
+            op["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body)}}}
         op["responses"] = {
             "202": {
                 "description": "Accepted; poll the operation",
@@ -211,7 +214,8 @@ def build_openapi() -> dict[str, Any]:
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     paths.update(_local_paths())
-    models: set[type[BaseModel]] = {route.body for route in ROUTES if route.body is not None} | {
+    bodies = (body_of(route).model for route in ROUTES if route.kind in ("command", "call"))
+    models: set[type[BaseModel]] = {b for b in bodies if b is not None} | {
         m.Page,
         m.Operation,
         m.Accepted,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from berth_common.bus import DeadLetter
 from berth_common.events import Envelope
 from berth_common.store import NotFound, Store, update
 
@@ -19,6 +20,7 @@ from .backend import Backend
 log = logging.getLogger(__name__)
 COLLECTION = "operations"
 PROGRESS = ("requested", "step", "progress", "started", "decided")
+COMMAND_PREFIX = "berth.cmd."
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,33 @@ class Operations:
         rec = await update(self.col, data["id"], mutate, caused_by=None)
         return dict(rec.data)
 
+    async def dead_lettered(self, record: DeadLetter) -> str | None:
+        """A command the gateway sent was dead-lettered: its operation fails with the reason.
+        The id of the failed operation, or None when the record is not about one of ours."""
+        if not record.subject.startswith(COMMAND_PREFIX):
+            return None  # a fact a consumer gave up on says nothing about the command that caused it
+        try:
+            env = Envelope.from_json(record.original_bytes())
+        except ValueError:
+            return None
+        op_id = env.correlationid or ""
+        if not op_id.startswith("op-"):
+            return None
+        now = datetime.now(UTC).isoformat()
+        message = f"{record.service} could not apply the command: {record.error}"
+
+        def mutate(d: dict[str, Any]) -> None:
+            if not d["active"]:
+                return
+            step = {"time": record.time.isoformat(), "type": env.type, "name": "dead-lettered", "message": message}
+            d.update(state="failed", active=False, message=message, updated_at=now, steps=[*d["steps"], step][-200:])
+
+        try:
+            await update(self.col, op_id, mutate, caused_by=None)
+        except NotFound:
+            return None
+        return op_id
+
     async def apply(self, env: Envelope) -> None:
         """Fold one fact into the operation(s) it belongs to."""
         targets: list[str] = []
@@ -151,11 +180,30 @@ class OperationTracker:
     def __init__(self, backend: Backend, operations: Operations) -> None:
         self.backend = backend
         self.operations = operations
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="gateway:operation-tracker")
+        self._tasks = [
+            asyncio.create_task(self._run(), name="gateway:operation-tracker"),
+            asyncio.create_task(self._dead_letters(), name="gateway:dead-letter-tracker"),
+        ]
+
+    async def _dead_letters(self) -> None:
+        """Operations whose command was dead-lettered fail with the reason (records stored while
+        no gateway ran are read too: the stream is replayed from its start on every start)."""
+        while True:
+            try:
+                async for record in self.backend.dead_letters():
+                    try:
+                        await self.operations.dead_lettered(record)
+                    except Exception:
+                        log.exception("failing the operation of a dead-lettered command failed")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("operation tracker lost the dead-letter stream; resubscribing in 1s")
+                await asyncio.sleep(1.0)
 
     async def _run(self) -> None:
         while True:
@@ -174,8 +222,9 @@ class OperationTracker:
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []

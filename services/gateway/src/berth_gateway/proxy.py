@@ -8,11 +8,15 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from .backend import command_envelope, command_spec
-from .context import ACTION, gw, principal, read_json, read_model, require, resolve_tenant
+from .bodies import body_of, names_of
+from .context import ACTION, gw, principal, read_json, require, resolve_tenant
 from .operations import new_operation_id
 from .pagination import decode_cursor, encode_cursor, parse_limit
 from .problems import ApiError, invalid
 from .routes import Route
+
+# totals a list reply carries beside its items, passed through to the caller
+LIST_TOTALS = ("remaining", "limit")
 
 
 def handler_for(route: Route) -> Any:
@@ -62,7 +66,11 @@ def _list_handler(route: Route) -> Any:
         page = visible[:limit]
         more = len(visible) > limit
         cursor = encode_cursor(str(page[-1].get(route.key, ""))) if more and page else None
-        return web.json_response({"items": page, "next_cursor": cursor})
+        body: dict[str, Any] = {"items": page, "next_cursor": cursor}
+        if isinstance(reply, dict) and not route.items_from:
+            # what the service says beside its items (cluster-manager: how many more may be created)
+            body.update({k: reply[k] for k in LIST_TOTALS if k in reply})
+        return web.json_response(body)
 
     return handle
 
@@ -96,10 +104,15 @@ def _call_handler(route: Route) -> Any:
         tenant = resolve_tenant(request, p, required=True)
         assert tenant is not None
         require(p, route.role, tenant, request.match_info.get("namespace", ""))
-        body = await read_model(request, route.body) if route.body is not None else None
-        fields = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
-        payload = {**fields, **_renamed(route, dict(request.match_info)), "tenant": tenant, "requested_by": p.user}
         g = gw(request)
+        shape = body_of(route, g.registry)
+        fields = shape.read(await read_json(request), what="request body")
+        payload = {**fields, **_renamed(route, dict(request.match_info)), "tenant": tenant, "requested_by": p.user}
+        if shape.source is not None:
+            try:
+                shape.source.model_validate(payload)
+            except ValidationError as exc:
+                raise invalid(exc, what=f"request for {route.service} {route.op}") from None
         reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
         if not isinstance(reply, dict):
             raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
@@ -107,6 +120,11 @@ def _call_handler(route: Route) -> Any:
         return web.json_response(reply, status=status, headers={"Cache-Control": "no-store"})
 
     return handle
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def _renamed(route: Route, params: dict[str, Any]) -> dict[str, Any]:
@@ -186,13 +204,11 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
     p = principal(request)
     tenant = resolve_tenant(request, p, required=True)
     assert tenant is not None
-    body: BaseModel | None = await read_model(request, route.body) if route.body is not None else None
-    if body is None:
-        await read_json(request)  # still 415/400 on a malformed body
-    fields: dict[str, Any] = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
+    g = gw(request)
+    spec = command_spec(g.registry, route.service, route.op)
+    fields = body_of(route, g.registry).read(await read_json(request), what="request body")
     namespace = request.match_info.get("namespace", "") or str(fields.get("namespace", "") or "")
     require(p, route.role, tenant, namespace)
-    spec = command_spec(gw(request).registry, route.service, route.op)
     params = _renamed(route, dict(request.match_info))
     user = {"requested_by": p.user, "by": p.user, "created_by": p.user}
     if route.wrap:
@@ -202,14 +218,16 @@ async def _run_command(route: Route, request: web.Request) -> web.Response:
         payload = {**fields, **params, "tenant": tenant, **user}
     model: type[BaseModel] = spec.model
     if model.model_config.get("extra") != "allow":
-        payload = {k: v for k, v in payload.items() if k in model.model_fields}
+        # what the gateway adds and the command does not name (the caller's own fields were checked)
+        known = names_of(model)
+        added = {"tenant", *user, *params}
+        payload = {k: v for k, v in payload.items() if k in known or k not in added}
     try:
         command = model.model_validate(payload)
     except ValidationError as exc:
-        # the service's own rules: name the field as the caller sent it
+        # the schema's rules: name the field as the caller sent it
         raise invalid(exc, what=f"request for {route.service} {route.op}", strip=route.wrap) from None
-    target = route.target.format(**{**fields, **request.match_info})
-    g = gw(request)
+    target = route.target.format_map(_Blank({**fields, **request.match_info}))
     if route.validate:
         await _service_validation(request, route, payload, tenant)
     op_id = new_operation_id()

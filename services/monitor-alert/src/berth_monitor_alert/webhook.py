@@ -1,4 +1,6 @@
-"""The HTTP entry for Alertmanager: ``POST /hooks/alertmanager`` (mounted by the gateway).
+"""A standalone HTTP entry for Alertmanager, ``POST /hooks/alertmanager``, for monitor-alert's own
+tests and benchmarks. In a deployment the gateway receives the hook (it validates the body against
+the same schema model, ``berth_schema.hooks.alertmanager``) and sends ``ingest-webhook`` itself.
 
 The body is validated here (a bad payload gets a 400 ``application/problem+json`` naming the
 field) and forwarded unchanged as the ``ingest-webhook`` command; monitor-alert does the rest.

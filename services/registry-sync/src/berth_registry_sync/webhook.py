@@ -1,5 +1,6 @@
-"""``webhook_routes(bus)``: the /hooks/registry endpoint the gateway mounts. It checks the notification,
-answers 400 problem+json on bad input, and sends registry-sync's ingest-webhook command."""
+"""``webhook_routes(bus)``: a standalone /hooks/registry endpoint for registry-sync's own tests. It checks
+the notification (``berth_schema.hooks.registry``), answers 400 problem+json on bad input, and sends
+registry-sync's ingest-webhook command. In a deployment the gateway receives the hook and does the same."""
 
 from __future__ import annotations
 

@@ -24,13 +24,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from ..bus import Bus, StreamConfig
 from ..events import Envelope, Registry
 from ..events import registry as default_registry
 from ..store import Store
 from ..store.factory import open_store
 from ..store.outbox import OutboxRelay
-from .health import HealthServer
+from .health import HealthServer, ReadyCheck
 from .logs import setup_logging
 from .metrics import OUTBOX_LAG, OUTBOX_PENDING, READY
 from .settings import ServiceSettings
@@ -65,6 +67,7 @@ class ServiceApp:
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
         self._loops: list[Loop] = []
+        self._ready_checks: dict[str, ReadyCheck] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._store: Store | None = None
         self._relay: OutboxRelay | None = None
@@ -78,8 +81,10 @@ class ServiceApp:
     def handler(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         return self.bus.handler(*args, **kwargs)
 
-    def query(self, op: str, **kwargs: Any) -> Callable[[F], F]:
-        return self.bus.query(op, **kwargs)
+    def query(self, target: str | type[BaseModel]) -> Callable[[F], F]:
+        """A query answered on ``berth.api.<service>.<op>``: a request model from the schema (typed)
+        or a bare op name (internal ops such as ``info``)."""
+        return self.bus.query(target)
 
     def on_startup(self, fn: Hook) -> Hook:
         self._startup.append(fn)
@@ -88,6 +93,10 @@ class ServiceApp:
     def on_shutdown(self, fn: Hook) -> Hook:
         self._shutdown.append(fn)
         return fn
+
+    def ready_check(self, name: str, check: ReadyCheck) -> None:
+        """Another condition of ``/readyz`` besides NATS and the store; it raises to say why not."""
+        self._ready_checks[name] = check
 
     def background(self, fn: Loop) -> Loop:
         """A long-running loop started after the bus; cancelled when the service drains."""
@@ -134,7 +143,7 @@ class ServiceApp:
         for loop in self._loops:
             self._tasks.append(asyncio.create_task(self._run_loop(loop), name=f"{self.name}:{loop.__name__}"))
         self.health = HealthServer(
-            checks={"nats": self.bus.ping, "store": self._store.ping},
+            checks={"nats": self.bus.ping, "store": self._store.ping, **self._ready_checks},
             host=settings.http_host,
             port=settings.http_port,
             before_metrics=self._refresh_metrics,

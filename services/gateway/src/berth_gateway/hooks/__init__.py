@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
-from berth_common.bus import Bus
 
 
-def add_hook_routes(app: web.Application, bus: Bus | None) -> None:
+def add_hook_routes(app: web.Application) -> None:
     from .chatops import add_chatops_routes
     from .forward import add_forward_routes
 
-    add_forward_routes(app, bus)
+    add_forward_routes(app)
     add_chatops_routes(app)

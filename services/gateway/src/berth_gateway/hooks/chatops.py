@@ -4,12 +4,17 @@ so RBAC, tenant isolation and audit apply unchanged)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from aiohttp import ClientSession, ClientTimeout, web
+from berth_schema.hooks import HookPayloadInvalid
+from berth_schema.hooks.chatops import DingTalkMessage, FeishuCallback, FeishuEncrypted, SlackCommand
+from berth_schema.hooks.chatops import parse_chat as _parse_chat
+from pydantic import BaseModel
 
 from ..context import REQUEST_ID, gw
 from ..local import CHAT_BINDINGS
@@ -72,6 +77,30 @@ async def _loopback(request: web.Request, call: ApiCall, token: str) -> tuple[in
             return resp.status, await resp.text()
 
 
+def _loads(raw: bytes) -> Any:
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        raise ApiError(400, "the body is not JSON", errors=[{"field": "body", "message": "invalid JSON"}]) from None
+
+
+async def _json(request: web.Request) -> Any:
+    return _loads(await request.read())
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def parse_chat(model: type[C], body: Any) -> C:
+    """The platform's payload (berth_schema.hooks.chatops), or a 400 naming the bad field."""
+    try:
+        return _parse_chat(model, body)
+    except HookPayloadInvalid as exc:
+        raise ApiError(
+            400, f"invalid chat payload: {exc}", errors=[{"field": exc.field, "message": exc.message}]
+        ) from None
+
+
 async def dingtalk(request: web.Request) -> web.Response:
     g = gw(request)
     secret = _secret(g.settings.dingtalk_app_secret, "DingTalk")
@@ -81,10 +110,8 @@ async def dingtalk(request: web.Request) -> web.Response:
         sign=request.headers.get("sign", ""),
         window_s=3600,
     )
-    body = json.loads(await request.read() or b"{}")
-    text = str(body.get("text", {}).get("content", ""))
-    chat_user = str(body.get("senderStaffId") or body.get("senderId") or "")
-    reply = await _run(request, "dingtalk", chat_user, text)
+    msg = parse_chat(DingTalkMessage, await _json(request))
+    reply = await _run(request, "dingtalk", msg.chat_user, msg.text.content)
     return web.json_response({"msgtype": "text", "text": {"content": reply}})
 
 
@@ -100,7 +127,8 @@ async def slack(request: web.Request) -> web.Response:
         window_s=g.settings.chat_replay_window,
     )
     form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-    reply = await _run(request, "slack", form.get("user_id", ""), form.get("text", ""))
+    cmd = parse_chat(SlackCommand, form)
+    reply = await _run(request, "slack", cmd.user_id, cmd.text)
     return web.json_response({"response_type": "ephemeral", "text": reply})
 
 
@@ -108,31 +136,23 @@ async def feishu(request: web.Request) -> web.Response:
     g = gw(request)
     token = _secret(g.settings.feishu_verification_token, "Feishu")
     raw = await request.read()
-    body = json.loads(raw or b"{}")
+    body = _loads(raw)
     if g.settings.feishu_encrypt_key is not None:
         key = g.settings.feishu_encrypt_key.get_secret_value()
         ts, nonce = request.headers.get("X-Lark-Request-Timestamp", ""), request.headers.get("X-Lark-Request-Nonce", "")
         sig = request.headers.get("X-Lark-Signature", "")
-        if "encrypt" not in body:
+        if not isinstance(body, dict) or "encrypt" not in body:
             raise ApiError(401, "Feishu payload is not encrypted though an encrypt key is configured")
         if sig and sig != feishu_signature(timestamp=ts, nonce=nonce, encrypt_key=key, body=raw):
             raise ApiError(401, "Feishu signature does not match")
-        body = feishu_decrypt(key, str(body["encrypt"]))
-    given = body.get("token") or body.get("header", {}).get("token", "")
-    import hmac
-
-    if not hmac.compare_digest(str(given).encode(), token.encode()):
+        sealed = parse_chat(FeishuEncrypted, body)
+        body = feishu_decrypt(key, sealed.encrypt)
+    callback = parse_chat(FeishuCallback, body)
+    if not hmac.compare_digest(callback.verification_token.encode(), token.encode()):
         raise ApiError(401, "Feishu verification token does not match")
-    if body.get("type") == "url_verification":
-        return web.json_response({"challenge": body.get("challenge", "")})
-    event = body.get("event", {})
-    sender = event.get("sender", {}).get("sender_id", {})
-    chat_user = str(sender.get("user_id") or sender.get("open_id") or "")
-    try:
-        text = json.loads(event.get("message", {}).get("content", "{}")).get("text", "")
-    except ValueError:
-        text = ""
-    reply = await _run(request, "feishu", chat_user, str(text))
+    if callback.type == "url_verification":
+        return web.json_response({"challenge": callback.challenge})
+    reply = await _run(request, "feishu", callback.chat_user, callback.event.message.text)
     return web.json_response({"msg_type": "text", "content": {"text": reply}})
 
 

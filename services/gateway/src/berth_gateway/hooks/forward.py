@@ -1,24 +1,29 @@
-"""/hooks/alertmanager and /hooks/registry: mounted from monitor-alert / registry-sync when they
-offer ``webhook_routes()``, else turned into their ``ingest-webhook`` commands here."""
+"""/hooks/alertmanager and /hooks/registry: the body is validated against the hook payload models
+of the schema (``berth_schema.hooks``) and sent as the owning service's ``ingest-webhook`` command
+(monitor-alert / registry-sync), which parses it again with the same model."""
 
 from __future__ import annotations
 
 import hmac
-import importlib
 import json
+import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from berth_common.bus import Bus
-from pydantic import BaseModel, ValidationError
+from berth_schema import alert, registry
+from berth_schema.hooks import ACCEPTED_TYPES, HookPayloadInvalid, parse_alertmanager, parse_registry_notification
+from berth_schema.hooks.registry import DistributionNotification
+from pydantic import BaseModel
 
-from ..backend import command_envelope, command_spec
+from ..backend import command_envelope
 from ..context import gw
 from ..models import NAME_PATTERN
-from ..problems import ApiError, invalid
+from ..problems import ApiError
 
-HOOKS = {"alertmanager": "monitor-alert", "registry": "registry-sync"}
+_NAME = re.compile(NAME_PATTERN)
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _check_hook_token(request: web.Request) -> None:
@@ -31,69 +36,79 @@ def _check_hook_token(request: web.Request) -> None:
         raise ApiError(401, "webhook token missing or wrong", headers={"WWW-Authenticate": "Bearer"})
 
 
-def _hook_handler(hook: str, service: str) -> Any:
-    async def handle(request: web.Request) -> web.Response:
-        _check_hook_token(request)
-        tenant = request.query.get("tenant", "system")
-        import re
+def _name_param(request: web.Request, param: str, default: str | None) -> str | None:
+    value = request.query.get(param, default)
+    if value is not None and (not _NAME.match(value) or len(value) > 63):
+        raise ApiError(400, f"{param} is not a valid name", errors=[{"field": param, "message": "must be a DNS label"}])
+    return value
 
-        if not re.match(NAME_PATTERN, tenant) or len(tenant) > 63:
-            raise ApiError(400, "tenant is not a valid name", errors=[{"field": "tenant", "message": "DNS label"}])
-        raw = await request.read()
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            raise ApiError(
-                400, "the webhook body is not JSON", errors=[{"field": "body", "message": "invalid JSON"}]
-            ) from None
-        if not isinstance(payload, dict):
-            raise ApiError(
-                422, "the webhook body must be a JSON object", errors=[{"field": "body", "message": "object"}]
-            )
-        g = gw(request)
-        spec = command_spec(g.registry, service, "ingest-webhook")
-        fields: dict[str, Any] = {
-            "tenant": tenant,
-            "payload": payload,
-            "received_at": datetime.now(UTC).isoformat(),
-            "content_type": request.content_type or "application/json",
-        }
-        if "registry" in request.query:
-            fields["registry"] = request.query["registry"]
-        model: type[BaseModel] = spec.model
-        fields = {k: v for k, v in fields.items() if k in model.model_fields}
-        try:
-            cmd = model.model_validate(fields)
-        except ValidationError as exc:
-            raise invalid(exc, what=f"{hook} webhook") from None
-        env = command_envelope(spec, cmd, tenant=tenant, subject=f"hooks/{hook}")
+
+async def _json_body(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        raise ApiError(
+            400, "the webhook body is not JSON", errors=[{"field": "body", "message": "invalid JSON"}]
+        ) from None
+
+
+def _bad_payload(hook: str, exc: HookPayloadInvalid) -> ApiError:
+    return ApiError(400, f"invalid {hook} payload: {exc}", errors=[{"field": exc.field, "message": exc.message}])
+
+
+async def _send(request: web.Request, cmd: BaseModel, *, tenant: str, subject: str) -> str:
+    g = gw(request)
+    env = command_envelope(g.registry.spec_for(cmd), cmd, tenant=tenant, subject=subject)
+    try:
         await g.backend.send(env)
-        return web.json_response({"accepted": True, "id": env.id}, status=202)
-
-    return handle
-
-
-def _guarded(handler: Any) -> Any:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        _check_hook_token(request)
-        result: web.StreamResponse = await handler(request)
-        return result
-
-    return handle
+    except Exception as exc:
+        raise ApiError(503, f"the webhook could not be queued ({type(exc).__name__}); retry later") from None
+    return env.id
 
 
-def add_forward_routes(app: web.Application, bus: Bus | None) -> None:
-    """Mount the owning service's ``webhook_routes(bus)`` when it has one, else our own forwarder."""
-    for hook, service in HOOKS.items():
-        module = "berth_" + service.replace("-", "_") + ".webhook"
-        routes: list[web.RouteDef] | None = None
-        if bus is not None:
-            try:
-                routes = importlib.import_module(module).webhook_routes(bus, path=f"/hooks/{hook}")
-            except (ImportError, AttributeError):
-                routes = None
-        if routes:
-            for r in routes:
-                app.router.add_route(r.method, r.path, _guarded(r.handler))
-        else:
-            app.router.add_post(f"/hooks/{hook}", _hook_handler(hook, service))
+async def alertmanager(request: web.Request) -> web.Response:
+    _check_hook_token(request)
+    tenant = _name_param(request, "tenant", "system")
+    assert tenant is not None
+    body = await _json_body(request)
+    try:
+        payload = parse_alertmanager(body)
+    except HookPayloadInvalid as exc:
+        raise _bad_payload("Alertmanager", exc) from None
+    cmd = alert.IngestWebhook(tenant=tenant, payload=body, received_at=datetime.now(UTC))
+    sent = await _send(request, cmd, tenant=tenant, subject=f"webhooks/{payload.receiver or 'alertmanager'}")
+    return web.json_response({"accepted": len(payload.alerts), "id": sent}, status=202)
+
+
+async def registry_hook(request: web.Request) -> web.Response:
+    _check_hook_token(request)
+    ctype = request.content_type
+    if ctype not in ACCEPTED_TYPES:
+        raise ApiError(
+            415,
+            f"send the notification as one of {', '.join(sorted(ACCEPTED_TYPES))}, not {ctype!r}",
+            errors=[{"field": "Content-Type", "message": "unsupported media type"}],
+        )
+    tenant = _name_param(request, "tenant", "system")
+    assert tenant is not None
+    reg = _name_param(request, "registry", None)
+    body = await _json_body(request)
+    try:
+        note = parse_registry_notification(body)
+    except HookPayloadInvalid as exc:
+        raise _bad_payload("registry notification", exc) from None
+    cmd = registry.IngestWebhook(
+        tenant=tenant, registry=reg, content_type=ctype, payload=body, received_at=datetime.now(UTC)
+    )
+    sent = await _send(request, cmd, tenant=tenant, subject=f"registries/{reg or 'by-host'}")
+    events = len(note.events) if isinstance(note, DistributionNotification) else 1
+    return web.json_response({"accepted": events, "id": sent}, status=202)
+
+
+HOOKS: dict[str, Handler] = {"alertmanager": alertmanager, "registry": registry_hook}
+
+
+def add_forward_routes(app: web.Application) -> None:
+    for hook, handler in HOOKS.items():
+        app.router.add_post(f"/hooks/{hook}", handler)

@@ -1,73 +1,22 @@
-"""Alertmanager's webhook payload, version 4 (the body of a ``webhook_config`` POST)."""
+"""Alertmanager's webhook payload (version 4). The models live in the schema
+(``berth_schema.hooks.alertmanager``, which the gateway validates /hooks/alertmanager against);
+monitor-alert reads them under its own names and adds the dedupe key."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from berth_schema.hooks import AlertmanagerAlert as Alert
+from berth_schema.hooks import AlertmanagerPayload as WebhookPayload
+from berth_schema.hooks import HookPayloadInvalid as PayloadInvalid
+from berth_schema.hooks import parse_alertmanager
 
-Status = Literal["firing", "resolved"]
-
-
-class PayloadInvalid(ValueError):
-    """The webhook body is not a version-4 Alertmanager payload; ``field`` names the bad field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class Alert(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    status: Status
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
-    generatorURL: str = ""
-    fingerprint: str = Field(min_length=1, max_length=128)
-
-    @field_validator("endsAt", mode="before")
-    @classmethod
-    def _zero_time(cls, v: Any) -> Any:
-        # Alertmanager sends Go's zero time for alerts that have no end yet.
-        if isinstance(v, str) and v.startswith("0001-01-01"):
-            return None
-        return v
-
-    @property
-    def name(self) -> str:
-        return self.labels.get("alertname", "")
-
-
-class WebhookPayload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    version: Literal["4"]
-    groupKey: str = Field(min_length=1)
-    truncatedAlerts: int = Field(default=0, ge=0)
-    status: Status
-    receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)
-    commonLabels: dict[str, str] = Field(default_factory=dict)
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)
-    externalURL: str = ""
-    alerts: list[Alert] = Field(min_length=1)
+__all__ = ["Alert", "PayloadInvalid", "WebhookPayload", "dedupe_key", "parse_payload"]
 
 
 def parse_payload(raw: Any) -> WebhookPayload:
     """Validate a decoded JSON body; PayloadInvalid names the first bad field."""
-    if not isinstance(raw, dict):
-        raise PayloadInvalid("<body>", "expected a JSON object")
-    try:
-        return WebhookPayload.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "<body>"
-        raise PayloadInvalid(loc, err["msg"]) from None
+    return parse_alertmanager(raw)
 
 
 def dedupe_key(group_key: str, alert: Alert) -> str:

@@ -1,15 +1,23 @@
-"""Registry notifications: distribution's envelope (events.v1+json / events.v2+json) and Harbor's webhook."""
+"""Registry notifications, as registry-sync reads them: the payload models live in the schema
+(``berth_schema.hooks.registry``, which the gateway validates /hooks/registry against); this
+module picks the tagged manifest pushes and deletes out of them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from berth_schema.hooks import (
+    ACCEPTED_TYPES,
+    EVENTS_V1,
+    EVENTS_V2,
+    DistributionNotification,
+    HarborNotification,
+    HookPayloadInvalid,
+    parse_registry_notification,
+)
 from yarl import URL
 
-EVENTS_V1 = "application/vnd.docker.distribution.events.v1+json"
-EVENTS_V2 = "application/vnd.docker.distribution.events.v2+json"
-ACCEPTED_TYPES = frozenset({EVENTS_V1, EVENTS_V2, "application/json"})
 MANIFEST_TYPES = frozenset(
     {
         "application/vnd.docker.distribution.manifest.v2+json",
@@ -18,6 +26,8 @@ MANIFEST_TYPES = frozenset(
         "application/vnd.oci.image.index.v1+json",
     }
 )
+
+__all__ = ["ACCEPTED_TYPES", "EVENTS_V1", "EVENTS_V2", "BadPayload", "Pushed", "parse_notification"]
 
 
 class BadPayload(ValueError):
@@ -36,75 +46,53 @@ class Pushed:
 
 def parse_notification(body: Any) -> list[Pushed]:
     """Tagged manifest pushes (and deletes) from a notification body; blob and pull events are ignored."""
-    if not isinstance(body, dict):
-        raise BadPayload("body: must be a JSON object")
-    if "events" in body:
-        return _distribution(body["events"])
-    if "type" in body and "event_data" in body:
-        return _harbor(body)
-    raise BadPayload("body: expected 'events' (distribution) or 'type' + 'event_data' (Harbor)")
+    try:
+        note = parse_registry_notification(body)
+    except HookPayloadInvalid as exc:
+        raise BadPayload(str(exc)) from None
+    if isinstance(note, DistributionNotification):
+        return _distribution(note)
+    return _harbor(note)
 
 
-def _distribution(events: Any) -> list[Pushed]:
-    if not isinstance(events, list):
-        raise BadPayload("events: must be a list")
+def _distribution(note: DistributionNotification) -> list[Pushed]:
     out: list[Pushed] = []
-    for i, ev in enumerate(events):
-        if not isinstance(ev, dict):
-            raise BadPayload(f"events[{i}]: must be an object")
-        action = ev.get("action")
-        if not isinstance(action, str):
-            raise BadPayload(f"events[{i}].action: missing")
-        target = ev.get("target")
-        if not isinstance(target, dict):
-            raise BadPayload(f"events[{i}].target: must be an object")
-        repo = target.get("repository")
-        if not isinstance(repo, str) or not repo:
-            raise BadPayload(f"events[{i}].target.repository: missing")
-        tag = target.get("tag")
-        media = target.get("mediaType")
-        if action not in ("push", "delete") or not isinstance(tag, str) or not tag:
+    for ev in note.events:
+        target = ev.target
+        if ev.action not in ("push", "delete") or not target.tag:
             continue
-        if action == "push" and media not in MANIFEST_TYPES:
+        if ev.action == "push" and target.mediaType not in MANIFEST_TYPES:
             continue
         host = None
-        req = ev.get("request")
-        if isinstance(target.get("url"), str):
-            u = URL(target["url"])
+        if target.url is not None:
+            u = URL(target.url)
             host = f"{u.host}:{u.port}" if u.port else u.host
-        elif isinstance(req, dict) and isinstance(req.get("host"), str):
-            host = req["host"]
+        elif ev.request is not None:
+            host = ev.request.host
         out.append(
             Pushed(
-                repository=repo, tag=tag, digest=target.get("digest"), host=host, event_id=ev.get("id"), action=action
+                repository=target.repository,
+                tag=target.tag,
+                digest=target.digest,
+                host=host,
+                event_id=ev.id,
+                action=ev.action,
             )
         )
     return out
 
 
-def _harbor(body: dict[str, Any]) -> list[Pushed]:
-    kind = body.get("type")
-    if kind not in ("PUSH_ARTIFACT", "pushImage", "DELETE_ARTIFACT", "deleteImage"):
+def _harbor(note: HarborNotification) -> list[Pushed]:
+    if note.action is None or note.artifact is None:
         return []
-    data = body["event_data"]
-    if not isinstance(data, dict):
-        raise BadPayload("event_data: must be an object")
-    repo_doc = data.get("repository")
-    if not isinstance(repo_doc, dict) or not isinstance(repo_doc.get("repo_full_name"), str):
-        raise BadPayload("event_data.repository.repo_full_name: missing")
-    repo = repo_doc["repo_full_name"]
-    out: list[Pushed] = []
-    for i, res in enumerate(data.get("resources") or []):
-        if not isinstance(res, dict) or not isinstance(res.get("tag"), str):
-            raise BadPayload(f"event_data.resources[{i}].tag: missing")
-        url = res.get("resource_url") if isinstance(res.get("resource_url"), str) else None
-        out.append(
-            Pushed(
-                repository=repo,
-                tag=res["tag"],
-                digest=res.get("digest"),
-                host=url.split("/", 1)[0] if url else None,
-                action="delete" if "DELETE" in kind.upper() else "push",
-            )
+    repo = note.artifact.repository.repo_full_name
+    return [
+        Pushed(
+            repository=repo,
+            tag=res.tag,
+            digest=res.digest,
+            host=res.resource_url.split("/", 1)[0] if res.resource_url else None,
+            action=note.action,
         )
-    return out
+        for res in note.artifact.resources or []
+    ]
