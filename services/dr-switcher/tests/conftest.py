@@ -15,10 +15,11 @@ import pytest
 from berth_common.events import Envelope
 from berth_common.runtime import ServiceSettings
 from berth_common.store.memory import MemoryStore
-from berth_dr_switcher import handlers, state  # noqa: F401  (handlers declares the handlers on the app)
+from berth_dr_switcher import state
 from berth_dr_switcher.adapters.powerdns import PowerDnsProvider
 from berth_dr_switcher.app import app
-from berth_dr_switcher.config import deps
+from berth_dr_switcher.bootstrap import bootstrap
+from berth_dr_switcher.config import DrSettings, deps
 from berth_testkit.powerdns import PowerDNS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,8 +32,7 @@ from dr_harness.sites import Site
 # session's NATS server never see a dr-switcher answering (the gateway tests check that).
 @pytest.fixture(scope="module")
 async def service(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
-    deps.settings.refresh_seconds = 0.1
-    deps.settings.lease_seconds = 3
+    bootstrap(DrSettings(refresh_seconds=0.1, lease_seconds=3))
     settings = ServiceSettings(nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("dr-switcher"), http_port=0)
     await app.start(settings, store=MemoryStore())
     svc = Service()
@@ -67,7 +67,7 @@ async def sites() -> AsyncIterator[tuple[Site, Site]]:
 
 @pytest.fixture
 async def provider(powerdns: PowerDNS, sites: tuple[Site, Site]) -> AsyncIterator[str]:
-    """A PowerDNS provider name registered with the service; the zone answers the primary."""
+    """A PowerDNS provider name registered with the running service; the zone answers the primary."""
     name = f"pdns-{uuid.uuid4().hex[:8]}"
     await create_zone(powerdns, initial=sites[0].host)
     deps.dns_providers[name] = PowerDnsProvider(

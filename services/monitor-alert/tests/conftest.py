@@ -14,9 +14,9 @@ from aiohttp import web
 from berth_common.events import Envelope
 from berth_common.runtime import ServiceSettings
 from berth_common.store.memory import MemoryStore
-from berth_monitor_alert import handlers  # noqa: F401  (declares the handlers on the app)
-from berth_monitor_alert.app import app
-from berth_monitor_alert.config import deps
+from berth_monitor_alert.adapters.alertmanager_api import Alertmanagers
+from berth_monitor_alert.bootstrap import bootstrap
+from berth_monitor_alert.config import MonitorSettings
 from berth_monitor_alert.webhook import webhook_routes
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,11 +52,13 @@ def smtp() -> Iterator[SmtpFake]:
 @pytest.fixture(scope="session")
 async def service(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
     clock = FakeClock()
-    deps.clock = clock
-    deps.settings.retry_base_seconds = 0.05
-    deps.settings.retry_cap_seconds = 0.2
-    deps.settings.escalation_sweep_seconds = 3600  # tests call escalate_once themselves
-    deps.settings.scaling_sweep_seconds = 3600  # tests call evaluate_metrics themselves
+    monitor = MonitorSettings(
+        retry_base_seconds=0.05,
+        retry_cap_seconds=0.2,
+        escalation_sweep_seconds=3600,  # tests call escalate_once themselves
+        scaling_sweep_seconds=3600,  # tests call evaluate_metrics themselves
+    )
+    app = bootstrap(monitor, clock=clock, alertmanagers=Alertmanagers())  # tests push to Alertmanager on purpose
     settings = ServiceSettings(nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("monitor-alert"), http_port=0)
     await app.start(settings, store=MemoryStore())
     web_app = web.Application()

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 import yaml
+from berth_monitor_alert.adapters.alertmanager_api import Alertmanagers
+from berth_monitor_alert.adapters.prometheus_api import Prometheus
 from berth_monitor_alert.app import app
 from berth_monitor_alert.config import deps
 from berth_monitor_alert.domain.rulepacks import PACK, render_rules
@@ -119,7 +121,7 @@ async def test_ha_pair_of_alertmanagers_yields_one_message(
 
 async def test_silence_is_pushed_to_alertmanager(service: Service, alertmanager_factory: Callable[..., Any]) -> None:
     am = alertmanager_factory()
-    deps.settings.alertmanager_urls = am.url
+    deps.alertmanagers = Alertmanagers([am.url])
     try:
         tenant = "t-am-silence"
         await service.send(
@@ -148,7 +150,7 @@ async def test_silence_is_pushed_to_alertmanager(service: Service, alertmanager_
 
         await eventually(expired, within=15, what="the silence expired in Alertmanager")
     finally:
-        deps.settings.alertmanager_urls = ""
+        deps.alertmanagers = Alertmanagers()
 
 
 async def test_metric_policy_scales_once_per_cooldown(service: Service, prometheus_factory: Callable[..., Any]) -> None:
@@ -175,7 +177,7 @@ async def test_metric_policy_scales_once_per_cooldown(service: Service, promethe
 
     for _ in range(3):  # three evaluations inside one cool-down: one decision
         service.clock.advance(2)
-        await evaluate_metrics(app.store, prom.url, now=service.clock.now())
+        await evaluate_metrics(app.store, Prometheus(prom.url), now=service.clock.now())
     app.wake_relay()
     await eventually(lambda: len(scale_commands()) == 1, what="one scale command")
     await asyncio.sleep(0.5)
@@ -189,12 +191,12 @@ async def test_metric_policy_scales_once_per_cooldown(service: Service, promethe
     service.clock.advance(301)  # the cool-down is over: one more step, then the max bounds it
     for _ in range(3):
         service.clock.advance(2)
-        await evaluate_metrics(app.store, prom.url, now=service.clock.now())
+        await evaluate_metrics(app.store, Prometheus(prom.url), now=service.clock.now())
     app.wake_relay()
     await eventually(lambda: len(scale_commands()) == 2, what="the second scale command")
     assert scale_commands()[1].data["replicas"] == 4
     service.clock.advance(301)
-    await evaluate_metrics(app.store, prom.url, now=service.clock.now())
+    await evaluate_metrics(app.store, Prometheus(prom.url), now=service.clock.now())
     app.wake_relay()
     await asyncio.sleep(0.5)
     assert len(scale_commands()) == 2  # at max: no more decisions

@@ -80,6 +80,10 @@ async def test_ha_pair_copies_yield_one_signed_dingtalk_message(service: Service
     stored = await app.store.collection(state.CHANNELS).get(state.key(tenant, "ding"))
     assert stored is not None and stored.data["secret"].startswith("fernet:")
     assert DINGTALK_SECRET not in str(stored.data)
+    # and never shown: not the signing secret, not the robot token in the URL
+    listed = await service.query("list-channels", {"tenant": tenant})
+    assert "tok-1" not in str(listed) and DINGTALK_SECRET not in str(listed)
+    assert listed["items"][0]["has_secret"] is True and listed["items"][0]["url"].endswith("access_token=***")
     assert msgs[0].body["at"]["atMobiles"] == ["13800000000"]
     assert "NodeDown" in msgs[0].body["markdown"]["text"] and "CST" in msgs[0].body["markdown"]["text"]
     assert len(service.facts_of("berth.alert.firing.v1", tenant)) == 1
@@ -281,3 +285,28 @@ async def test_preview_template_query(service: Service) -> None:
         assert exc.code == 422
     else:
         raise AssertionError("a broken template must be rejected")
+
+
+async def test_every_list_answers_its_schema_reply(service: Service, chat: ChatFakes) -> None:
+    tenant = "t-lists"
+    await configure(service, tenant, [dingtalk(chat)], [{"name": "all", "channels": ["ding"], "continue": True}])
+    await post(service, alert_payload(name="DiskFull", fingerprint="ff01"), tenant=tenant)
+    await eventually(lambda: chat.of("dingtalk"), what="the DingTalk message")
+    for op in ("list-alerts", "list-channels", "list-routes", "list-silences", "list-dead-letters",
+               "list-notifications", "list-scaling-policies"):  # fmt: skip
+        page = await service.query(op, {"tenant": tenant, "limit": 500, "ignored": "by every request"})
+        assert set(page) == {"items", "next"}, op
+    routes = await service.query("list-routes", {"tenant": tenant})
+    assert routes["items"][0]["continue"] is True
+    notes = await service.query("list-notifications", {"tenant": tenant})
+    assert notes["items"] and notes["items"][0]["parts"][0]["title"]
+    rules = await service.query("render-rules", {"cluster": "c1"})
+    assert rules["cluster"] == "c1" and "groups:" in rules["yaml"]
+    from berth_common.bus import QueryError
+
+    try:
+        await service.query("list-alerts", {"tenant": tenant, "status": "bogus"})
+    except QueryError as exc:
+        assert exc.code == 400 and "status" in exc.detail
+    else:
+        raise AssertionError("an unknown status must be a 400")

@@ -1,8 +1,8 @@
-"""dr-switcher's own settings (BERTH_DR_*) and the dependencies tests may replace."""
+"""dr-switcher's own settings (BERTH_DR_*) and the dependencies ``bootstrap`` wires in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from berth_common.clock import Clock
@@ -65,6 +65,11 @@ class Deps:
             self.dns_providers[name] = provider
             return provider
         raise NoProvider(f"DNS provider {name!r} is not configured (BERTH_DR_PDNS_API_URL / BERTH_DR_PDNS_API_KEY)")
+
+    def take(self, other: Deps) -> None:
+        """Become ``other`` (handlers hold this object; ``bootstrap`` swaps what it carries)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(other, f.name))
 
     async def kube_client(self, cluster: str) -> ApiClient:
         path = self.kubeconfigs.get(cluster)

@@ -1,10 +1,10 @@
-"""Command handlers, queries and the prober loop of dr-switcher, declared on the app."""
+"""Command handlers and the prober loop of dr-switcher, declared on the app."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from berth_common.bus import Context, Poison, QueryError
+from berth_common.bus import Context, Poison
 from berth_common.runtime import ServiceApp
 from berth_common.store import AlreadyExists, NotFound
 from berth_common.store.unit_of_work import update
@@ -28,8 +28,6 @@ from .domain.group import DrGroup
 from .domain.spec import GroupSpec, parse_spec
 from .domain.status import SwitchKind
 from .prober import ProberLoop
-
-MAX_PAGE = 500
 
 
 def _invalid(exc: ValidationError) -> Poison:
@@ -196,66 +194,3 @@ async def failback(cmd: Failback, ctx: Context) -> None:
 @app.handler(Drill, ack_wait=60)
 async def drill(cmd: Drill, ctx: Context) -> None:
     await _switch("drill", cmd, ctx, drill_seconds=cmd.duration_seconds)
-
-
-# --- queries ------------------------------------------------------------------------------
-def _tenant(req: dict[str, Any]) -> str:
-    tenant = req.get("tenant")
-    if not isinstance(tenant, str) or not tenant:
-        raise QueryError(400, "tenant: required")
-    return tenant
-
-
-def _summary(data: dict[str, Any]) -> dict[str, Any]:
-    status = data["status"]
-    spec = data["spec"]
-    return {
-        "tenant": data["tenant"],
-        "name": data["name"],
-        "description": spec.get("description", ""),
-        "state": status["state"],
-        "active": status["active"],
-        "reason": status["reason"],
-        "since": status["since"],
-        "primary": {"name": spec["primary"]["name"], "healthy": status["primary"]["healthy"]},
-        "standby": {"name": spec["standby"]["name"], "healthy": status["standby"]["healthy"]},
-        "mode": [m for m in ("dns", "ingress") if spec.get(m)],
-        "pending": status.get("pending"),
-        "drill": status.get("drill"),
-        "hold_down_until": status.get("hold_down_until"),
-    }
-
-
-@app.query("list-groups")
-async def list_groups(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
-    limit = req.get("limit", 100)
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE + 1:
-        raise QueryError(400, f"limit: must be an integer from 1 to {MAX_PAGE}")
-    after = req.get("after")
-    where: dict[str, Any] = {"tenant": tenant}
-    if isinstance(req.get("state"), str):
-        where["state"] = req["state"]
-    recs = await app.store.collection(state.GROUPS).list(
-        where=where, after=state.key(tenant, after) if isinstance(after, str) and after else None, limit=limit
-    )
-    return {"items": [_summary(r.data) for r in recs], "next": recs[-1].data["name"] if recs else None}
-
-
-@app.query("get-group")
-async def get_group(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
-    name = req.get("group") or req.get("name")
-    if not isinstance(name, str) or not name:
-        raise QueryError(400, "group: required")
-    rec = await app.store.collection(state.GROUPS).get(state.key(tenant, name))
-    if rec is None:
-        raise QueryError(404, f"DR group {name} not found")
-    status = rec.data["status"]
-    return {
-        **_summary(rec.data),
-        "spec": rec.data["spec"],
-        "health": {"primary": status["primary"], "standby": status["standby"]},
-        "switch_log": status["switch_log"],
-        "resource_version": rec.version,
-    }

@@ -1,12 +1,14 @@
-"""monitor-alert's own settings (BERTH_MONITOR_*) and the dependencies tests may replace."""
+"""monitor-alert's own settings (BERTH_MONITOR_*) and the dependencies ``bootstrap`` wires in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from berth_common.clock import Clock
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .adapters.alertmanager_api import Alertmanagers
+from .adapters.prometheus_api import Prometheus
 from .adapters.senders import Sender
 from .domain.retry import Backoff
 
@@ -31,10 +33,17 @@ class Deps:
     settings: MonitorSettings = field(default_factory=MonitorSettings)
     clock: Clock = field(default_factory=Clock)
     sender: Sender = field(default_factory=Sender)
+    alertmanagers: Alertmanagers = field(default_factory=Alertmanagers)
+    prometheus: Prometheus | None = None  # for metric-threshold scaling policies
 
     @property
     def backoff(self) -> Backoff:
         return Backoff(base=self.settings.retry_base_seconds, cap=self.settings.retry_cap_seconds)
+
+    def take(self, other: Deps) -> None:
+        """Become ``other`` (handlers hold this object; ``bootstrap`` swaps what it carries)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(other, f.name))
 
 
 deps = Deps()

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from berth_common.bus import Context, Poison, QueryError
+from berth_common.bus import Context, Poison
 from berth_common.events import Envelope, new_id, registry
 from berth_common.runtime import ServiceApp
 from berth_common.store import NotFound, Store
@@ -30,7 +30,6 @@ from pydantic import ValidationError
 
 from . import ingest as ingest_mod
 from . import scaler, state
-from .adapters.alertmanager_api import expire_silence, push_silence
 from .app import app
 from .config import deps
 from .dispatch import Dispatcher
@@ -38,10 +37,9 @@ from .domain.channels import Channel
 from .domain.escalation import due_escalations
 from .domain.payload import Alert, PayloadInvalid, parse_payload
 from .domain.routing import Route
-from .domain.rulepacks import render_rules
 from .domain.scaling import ScalingPolicy
 from .domain.silences import Silence
-from .domain.templates import TemplateInvalid, check_template, render, sample_alerts
+from .domain.templates import check_template
 
 log = logging.getLogger(__name__)
 _dispatcher: Dispatcher | None = None
@@ -96,8 +94,8 @@ async def escalation_loop(a: ServiceApp) -> None:
 @app.background
 async def scaling_loop(a: ServiceApp) -> None:
     while True:
-        if deps.settings.prometheus_url:
-            issued = await scaler.evaluate_metrics(a.store, deps.settings.prometheus_url, now=deps.clock.now())
+        if deps.prometheus is not None:
+            issued = await scaler.evaluate_metrics(a.store, deps.prometheus, now=deps.clock.now())
             if issued:
                 a.wake_relay()
         await asyncio.sleep(deps.settings.scaling_sweep_seconds)
@@ -204,7 +202,7 @@ async def silence(cmd: SilenceAlerts, ctx: Context) -> None:
                 ]
             ),
         )
-        await expire_silence(rec.data.get("alertmanager_ids") or {})
+        await deps.alertmanagers.expire(rec.data.get("alertmanager_ids") or {})
         app.wake_relay()
         return
     try:
@@ -217,8 +215,8 @@ async def silence(cmd: SilenceAlerts, ctx: Context) -> None:
         fact = registry.envelope(_silence_fact(s, "created"), **_attrs(ctx.envelope, cmd.tenant, f"silences/{s.id}"))
         existing = await col.create(skey, s.model_dump(mode="json"), events=[fact], caused_by=ctx.envelope.id)
         app.wake_relay()
-    if deps.settings.alertmanagers() and not existing.data.get("alertmanager_ids"):
-        ids = await push_silence(deps.settings.alertmanagers(), s)
+    if deps.alertmanagers.urls and not existing.data.get("alertmanager_ids"):
+        ids = await deps.alertmanagers.push(s)
 
         def remember(data: dict[str, Any]) -> None:
             data["alertmanager_ids"] = ids
@@ -344,118 +342,3 @@ async def escalate_once(store: Store) -> int:
     if queued and _dispatcher is not None:
         _dispatcher.wake()
     return queued
-
-
-# --- queries ------------------------------------------------------------------------------
-def _tenant(req: dict[str, Any]) -> str:
-    tenant = req.get("tenant") or deps.settings.default_tenant
-    if not isinstance(tenant, str):
-        raise QueryError(400, "tenant: must be a string")
-    return tenant
-
-
-def _limit(req: dict[str, Any]) -> int:
-    limit = req.get("limit", 100)
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise QueryError(400, "limit: must be an integer from 1 to 1000")
-    return limit
-
-
-async def _page(col_name: str, req: dict[str, Any], **where: Any) -> dict[str, Any]:
-    tenant = _tenant(req)
-    after = req.get("after")
-    recs = await app.store.collection(col_name).list(
-        where={"tenant": tenant, **where}, after=after if isinstance(after, str) else None, limit=_limit(req)
-    )
-    return {"items": [r.data for r in recs], "next": recs[-1].key if recs else None}
-
-
-@app.query("list-alerts")
-async def list_alerts(req: dict[str, Any]) -> dict[str, Any]:
-    status = req.get("status")
-    if status not in (None, "firing", "resolved"):
-        raise QueryError(400, "status: must be firing or resolved")
-    page = await _page(state.ALERTS, req, **({"status": status} if status else {}))
-    for item in page["items"]:
-        item.pop("seen", None)
-    return page
-
-
-@app.query("list-channels")
-async def list_channels(req: dict[str, Any]) -> dict[str, Any]:
-    page = await _page(state.CHANNELS, req)
-    page["items"] = [Channel.model_validate(d).public() for d in page["items"]]
-    return page
-
-
-@app.query("list-routes")
-async def list_routes(req: dict[str, Any]) -> dict[str, Any]:
-    return await _page(state.ROUTES, req)
-
-
-@app.query("list-silences")
-async def list_silences(req: dict[str, Any]) -> dict[str, Any]:
-    page = await _page(state.SILENCES, req)
-    now = deps.clock.now()
-    for item in page["items"]:
-        item["active"] = Silence.model_validate(item).active(now)
-    return page
-
-
-@app.query("list-dead-letters")
-async def list_dead_letters(req: dict[str, Any]) -> dict[str, Any]:
-    return await _page(state.DEAD_LETTERS, req)
-
-
-@app.query("list-notifications")
-async def list_notifications(req: dict[str, Any]) -> dict[str, Any]:
-    return await _page(state.NOTIFICATIONS, req)
-
-
-@app.query("list-scaling-policies")
-async def list_scaling_policies(req: dict[str, Any]) -> dict[str, Any]:
-    return await _page(state.SCALING, req)
-
-
-@app.query("preview-template")
-async def preview_template(req: dict[str, Any]) -> dict[str, Any]:
-    """Render a channel's template (a stored channel by ``name``, or a ``channel`` object) for
-    ``alerts`` (Alertmanager alert objects) or sample alerts; returns the split parts."""
-    tenant = _tenant(req)
-    try:
-        if isinstance(req.get("channel"), dict):
-            ch = Channel.model_validate({**req["channel"], "tenant": tenant})
-        elif isinstance(req.get("name"), str):
-            found = await state.channel(app.store, tenant, req["name"])
-            if found is None:
-                raise QueryError(404, f"name: no channel {req['name']!r} in tenant {tenant!r}")
-            ch = found
-        else:
-            raise QueryError(400, "channel or name: give a channel object or a stored channel's name")
-        if isinstance(req.get("template"), str):
-            ch = ch.model_copy(update={"template": req["template"]})
-        raw_alerts = req.get("alerts")
-        alerts = (
-            [Alert.model_validate(a) for a in raw_alerts]
-            if isinstance(raw_alerts, list) and raw_alerts
-            else sample_alerts(deps.clock.now())
-        )
-        rendered = render(ch, alerts)
-        parts = ingest_mod.build_parts(ch, alerts, None)
-    except TemplateInvalid as exc:
-        raise QueryError(422, str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise QueryError(400, f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    return {"title": rendered.title, "text": rendered.text, "parts": parts, "limit": list(ch.limit)}
-
-
-@app.query("render-rules")
-async def render_rule_pack(req: dict[str, Any]) -> dict[str, Any]:
-    cluster = req.get("cluster")
-    if not isinstance(cluster, str):
-        raise QueryError(400, "cluster: required")
-    try:
-        return {"cluster": cluster, "yaml": render_rules(cluster)}
-    except ValueError as exc:
-        raise QueryError(400, str(exc)) from None

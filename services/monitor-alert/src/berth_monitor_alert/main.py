@@ -1,13 +1,13 @@
-"""Entry point: `berth-monitor-alert` (settings from BERTH_* variables)."""
+"""Entry point: `berth-monitor-alert` (settings from BERTH_* and BERTH_MONITOR_* variables)."""
 
 from __future__ import annotations
 
-from . import handlers  # noqa: F401  (declares handlers, queries and loops on the app)
-from .app import app
+from .app import app as app
+from .bootstrap import bootstrap
 
 
 def main() -> None:
-    app.main()
+    bootstrap().main()
 
 
 if __name__ == "__main__":

@@ -12,13 +12,14 @@ from berth_common.events import Envelope, registry
 from berth_common.store import Store
 from berth_common.store.unit_of_work import update
 from berth_schema.alert import ScaleDecided
+from berth_schema.node import ScalePool
+from berth_schema.release import ScaleWorkload
 from pydantic import BaseModel
 
 from . import state
-from .adapters.prometheus_api import QueryFailed, instant_value
+from .adapters.prometheus_api import Prometheus, QueryFailed
 from .domain.payload import Alert
 from .domain.scaling import MetricTrigger, PoolTarget, ScalingPolicy, alert_direction, decide, metric_direction
-from .scale_commands import ScalePool, ScaleWorkload
 
 log = logging.getLogger(__name__)
 DECISION_HISTORY = 20
@@ -111,7 +112,7 @@ async def on_alert(store: Store, tenant: str, alert: Alert, *, now: datetime, ca
     return issued
 
 
-async def evaluate_metrics(store: Store, prometheus_url: str, *, now: datetime) -> int:
+async def evaluate_metrics(store: Store, prometheus: Prometheus, *, now: datetime) -> int:
     """Query each metric policy once and act on its threshold."""
     issued = 0
     for policy, doc in await state.policies(store):
@@ -122,7 +123,7 @@ async def evaluate_metrics(store: Store, prometheus_url: str, *, now: datetime) 
         if last_eval and (now - datetime.fromisoformat(last_eval)).total_seconds() < trig.interval_seconds:
             continue
         try:
-            value = await instant_value(prometheus_url, trig.query)
+            value = await prometheus.value(trig.query)
         except (QueryFailed, OSError, TimeoutError) as exc:
             log.warning("scaling policy %s: query failed: %s", policy.name, exc)
             continue

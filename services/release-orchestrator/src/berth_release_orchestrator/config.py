@@ -1,11 +1,11 @@
-"""release-orchestrator's own settings (``BERTH_RO_*``) and the dependencies tests may replace."""
+"""release-orchestrator's own settings (``BERTH_RO_*``) and the dependencies ``bootstrap`` wires in."""
 
 from __future__ import annotations
 
 import os
 import socket
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from berth_common.clock import Clock
 from pydantic import Field
@@ -33,8 +33,13 @@ class Deps:
 
     def cluster_access(self) -> Clusters:
         if self.clusters is None:
-            raise RuntimeError("release-orchestrator is not started (no cluster access)")
+            raise RuntimeError("release-orchestrator is not bootstrapped (no cluster access)")
         return self.clusters
+
+    def take(self, other: Deps) -> None:
+        """Become ``other`` (handlers hold this object; ``bootstrap`` swaps what it carries)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(other, f.name))
 
 
 deps = Deps()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from berth_common.bus import Context, Poison, QueryError, Transient
+from berth_common.bus import Context, Poison, Transient
 from berth_common.runtime import ServiceApp
 from berth_common.store import NotFound
 from berth_common.store.unit_of_work import update
@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from . import state
 from .adapters import helm
-from .adapters.clusters import Clusters, ClusterUnreachable
+from .adapters.clusters import ClusterUnreachable
 from .adapters.kube import KubeError
 from .app import app
 from .config import deps
@@ -65,21 +65,7 @@ def runner() -> Runner:
 @app.on_startup
 async def _start(a: ServiceApp) -> None:
     global _runner
-    if deps.clusters is None:
-
-        async def ask(tenant: str, cluster: str) -> str:
-            try:
-                reply = await a.bus.request("cluster-manager", "get-kubeconfig", {"tenant": tenant, "cluster": cluster})
-            except QueryError as exc:
-                raise ClusterUnreachable(f"cluster {cluster}: cluster-manager get-kubeconfig: {exc.detail}") from None
-            text = reply.get("kubeconfig")
-            if not isinstance(text, str) or not text:
-                raise ClusterUnreachable(f"cluster {cluster}: cluster-manager returned no kubeconfig")
-            return text
-
-        deps.clusters = Clusters(
-            kubeconfig=deps.settings.kubeconfig, kubeconfig_dir=deps.settings.kubeconfig_dir, ask=ask
-        )
+    deps.cluster_access()  # bootstrap() wired it; fail at start rather than at the first release
     _runner = Runner(a.store, deps, wake_relay=a.wake_relay)
 
 

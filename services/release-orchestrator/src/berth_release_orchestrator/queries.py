@@ -5,6 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from berth_common.bus import QueryError
+from berth_schema.release import (
+    ConfigDiff,
+    ConfigDiffReply,
+    ConfigHistory,
+    ConfigHistoryReply,
+    ConfigPage,
+    ConfigView,
+    GetConfig,
+    GetRelease,
+    GetTemplate,
+    ListConfigs,
+    ListReleases,
+    ListTemplates,
+    ReleaseDetail,
+    ReleasePage,
+    ReleaseSummary,
+    TemplatePage,
+    TemplateView,
+)
 
 from . import state
 from .app import app
@@ -15,72 +34,56 @@ from .domain.release import Release
 from .domain.templates import Template
 
 
-def _tenant(req: dict[str, Any]) -> str:
-    tenant = req.get("tenant")
-    if not isinstance(tenant, str) or not tenant:
-        raise QueryError(400, "tenant: required")
-    return tenant
-
-
-def _name(req: dict[str, Any], *fields: str) -> str:
-    for f in fields:
-        v = req.get(f)
-        if isinstance(v, str) and v:
-            return v
-    raise QueryError(400, f"{fields[0]}: required")
-
-
-def _int(req: dict[str, Any], field: str) -> int:
-    try:
-        return int(req[field])
-    except (KeyError, TypeError, ValueError):
-        raise QueryError(400, f"{field}: an integer version is required") from None
-
-
-def summary(rel: Release) -> dict[str, Any]:
+def summary(rel: Release) -> ReleaseSummary:
     cur = rel.current
-    return {
-        "name": rel.name,
-        "tenant": rel.tenant,
-        "cluster": rel.cluster,
-        "namespace": rel.namespace,
-        "environment": rel.environment,
-        "revision": rel.revision,
-        "phase": rel.phase,
-        "strategy": rel.strategy.get("kind", "rolling"),
-        "image": rel.image,
-        "weight": rel.weight,
-        "current_step": cur.name if cur is not None and rel.active else None,
-        "step": f"{min(rel.step_index + 1, len(rel.steps))}/{len(rel.steps)}",
-        "updated_at": rel.updated_at.isoformat(),
-    }
+    return ReleaseSummary(
+        name=rel.name,
+        tenant=rel.tenant,
+        cluster=rel.cluster,
+        namespace=rel.namespace,
+        environment=rel.environment,
+        revision=rel.revision,
+        phase=rel.phase,
+        strategy=rel.strategy.get("kind", "rolling"),
+        image=rel.image,
+        weight=rel.weight,
+        current_step=cur.name if cur is not None and rel.active else None,
+        step=f"{min(rel.step_index + 1, len(rel.steps))}/{len(rel.steps)}",
+        updated_at=rel.updated_at.isoformat(),
+    )
 
 
-@app.query("list-releases")
-async def list_releases(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
-    where: dict[str, Any] = {"tenant": tenant}
-    for f in ("cluster", "namespace", "phase"):
-        if isinstance(req.get(f), str) and req[f]:
-            where[f] = req[f]
+def _filters(req: Any, *names: str) -> dict[str, Any]:
+    return {f: getattr(req, f) for f in names if getattr(req, f)}
+
+
+@app.query(ListReleases)
+async def list_releases(req: ListReleases) -> ReleasePage:
+    where = {"tenant": req.tenant, **_filters(req, "cluster", "namespace", "phase")}
     recs = await state.list_all(app.store.collection(state.RELEASES), where=where)
-    return {"items": [summary(Release.model_validate(r.data)) for r in recs]}
+    return ReleasePage(items=[summary(Release.model_validate(r.data)) for r in recs])
 
 
-@app.query("get-release")
-async def get_release(req: dict[str, Any]) -> dict[str, Any]:
-    tenant, name = _tenant(req), _name(req, "release", "name")
-    rel = state.load_release(await app.store.collection(state.RELEASES).get(state.key(tenant, name)))
+@app.query(GetRelease)
+async def get_release(req: GetRelease) -> ReleaseDetail:
+    rel = state.load_release(await app.store.collection(state.RELEASES).get(state.key(req.tenant, req.release)))
     if rel is None:
-        raise QueryError(404, f"release {name} not found")
-    return rel.view()
+        raise QueryError(404, f"release {req.release} not found")
+    return ReleaseDetail.model_validate(rel.view())
 
 
-@app.query("list-templates")
-async def list_templates(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
+def template_view(tpl: Template, *, tenant: str) -> TemplateView:
+    # another tenant's public template is named owner/name, as create-release takes it
+    name = tpl.name if tpl.tenant == tenant else f"{tpl.tenant}/{tpl.name}"
+    return TemplateView.model_validate(
+        {**tpl.model_dump(mode="json"), "name": name, "tenant": tenant, "owner": tpl.tenant}
+    )
+
+
+@app.query(ListTemplates)
+async def list_templates(req: ListTemplates) -> TemplatePage:
     col = app.store.collection(state.TEMPLATES)
-    own = await state.list_all(col, where={"tenant": tenant})
+    own = await state.list_all(col, where={"tenant": req.tenant})
     public = await state.list_all(col, where={"visibility": "public"})
     seen: set[str] = set()
     items = []
@@ -88,27 +91,23 @@ async def list_templates(req: dict[str, Any]) -> dict[str, Any]:
         if r.key in seen:
             continue
         seen.add(r.key)
-        tpl = Template.model_validate(r.data)
-        # another tenant's public template is named owner/name, as create-release takes it
-        name = tpl.name if tpl.tenant == tenant else f"{tpl.tenant}/{tpl.name}"
-        items.append({**tpl.model_dump(mode="json"), "name": name, "tenant": tenant, "owner": tpl.tenant})
-    return {"items": items}
+        items.append(template_view(Template.model_validate(r.data), tenant=req.tenant))
+    return TemplatePage(items=items)
 
 
-@app.query("get-template")
-async def get_template(req: dict[str, Any]) -> dict[str, Any]:
-    tenant, name = _tenant(req), _name(req, "template", "name")
-    tpl = await state.find_template(app.store, tenant, name)
+@app.query(GetTemplate)
+async def get_template(req: GetTemplate) -> TemplateView:
+    tpl = await state.find_template(app.store, req.tenant, req.template)
     if tpl is None:
-        raise QueryError(404, f"template {name} not found")
-    return {**tpl.model_dump(mode="json"), "tenant": tenant, "owner": tpl.tenant}
+        raise QueryError(404, f"template {req.template} not found")
+    # get-template keeps the template's own name (owner/name is only how lists show it)
+    return TemplateView.model_validate({**tpl.model_dump(mode="json"), "tenant": req.tenant, "owner": tpl.tenant})
 
 
-async def _config(req: dict[str, Any]) -> Config:
-    tenant, name = _tenant(req), _name(req, "config", "name")
+async def _config(req: GetConfig | ConfigHistory | ConfigDiff) -> Config:
+    tenant, name, env = req.tenant, req.config, req.environment
     col = app.store.collection(state.CONFIGS)
-    env = req.get("environment")
-    if isinstance(env, str) and env:
+    if env:
         cfg = state.load_config(await col.get(cfgs.key(tenant, env, name)))
         if cfg is None:
             raise QueryError(404, f"config {name} not found in environment {env}")
@@ -122,32 +121,30 @@ async def _config(req: dict[str, Any]) -> Config:
     return found[0]
 
 
-@app.query("list-configs")
-async def list_configs(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
-    where: dict[str, Any] = {"tenant": tenant}
-    for f in ("environment", "app", "cluster"):
-        if isinstance(req.get(f), str) and req[f]:
-            where[f] = req[f]
+@app.query(ListConfigs)
+async def list_configs(req: ListConfigs) -> ConfigPage:
+    where = {"tenant": req.tenant, **_filters(req, "environment", "app", "cluster")}
     recs = await state.list_all(app.store.collection(state.CONFIGS), where=where)
-    return {"items": [cfgs.view(Config.model_validate(r.data)) for r in recs]}
+    return ConfigPage(items=[ConfigView.model_validate(cfgs.view(Config.model_validate(r.data))) for r in recs])
 
 
-@app.query("get-config")
-async def get_config(req: dict[str, Any]) -> dict[str, Any]:
-    return cfgs.view(await _config(req))
+@app.query(GetConfig)
+async def get_config(req: GetConfig) -> ConfigView:
+    return ConfigView.model_validate(cfgs.view(await _config(req)))
 
 
-@app.query("config-history")
-async def config_history(req: dict[str, Any]) -> dict[str, Any]:
+@app.query(ConfigHistory)
+async def config_history(req: ConfigHistory) -> ConfigHistoryReply:
     cfg = await _config(req)
-    return {"name": cfg.name, "environment": cfg.environment, "tenant": cfg.tenant, "items": cfgs.history(cfg)}
+    return ConfigHistoryReply.model_validate(
+        {"name": cfg.name, "environment": cfg.environment, "tenant": cfg.tenant, "items": cfgs.history(cfg)}
+    )
 
 
-@app.query("config-diff")
-async def config_diff(req: dict[str, Any]) -> dict[str, Any]:
+@app.query(ConfigDiff)
+async def config_diff(req: ConfigDiff) -> ConfigDiffReply:
     cfg = await _config(req)
     try:
-        return {"tenant": cfg.tenant, **cfgs.version_diff(cfg, _int(req, "from"), _int(req, "to"))}
+        return ConfigDiffReply.model_validate({"tenant": cfg.tenant, **cfgs.version_diff(cfg, req.from_, req.to)})
     except Invalid as exc:
         raise QueryError(404, str(exc)) from None

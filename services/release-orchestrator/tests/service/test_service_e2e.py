@@ -14,12 +14,11 @@ import nats
 import pytest
 import pytest_asyncio
 from berth_common.events import Envelope
-from berth_common.runtime import ServiceSettings
-from berth_release_orchestrator import handlers, queries  # noqa: F401  (declare handlers and queries)
+from berth_common.runtime import ServiceApp, ServiceSettings
 from berth_release_orchestrator.adapters.clusters import Clusters
 from berth_release_orchestrator.adapters.kube import Workloads
-from berth_release_orchestrator.app import app
-from berth_release_orchestrator.config import deps
+from berth_release_orchestrator.bootstrap import bootstrap
+from berth_release_orchestrator.config import ReleaseSettings
 from berth_schema.release import (
     CreateRelease,
     PromoteRelease,
@@ -35,16 +34,17 @@ from pydantic import BaseModel
 
 
 class Harness:
-    def __init__(self, wl: Workloads, ns: str) -> None:
+    def __init__(self, app: ServiceApp, wl: Workloads, ns: str) -> None:
+        self.app = app
         self.wl = wl
         self.ns = ns
         self.facts: list[Envelope] = []
 
     async def send(self, payload: BaseModel, *, tenant: str = "t1") -> Envelope:
-        return await app.bus.emit(payload, tenant=tenant, correlationid=f"op-{uuid.uuid4().hex[:8]}")
+        return await self.app.bus.emit(payload, tenant=tenant, correlationid=f"op-{uuid.uuid4().hex[:8]}")
 
     async def query(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await app.bus.request("release-orchestrator", op, {"tenant": "t1", **body}, timeout=5)
+        return await self.app.bus.request("release-orchestrator", op, {"tenant": "t1", **body}, timeout=5)
 
     async def fact(
         self, name: str, match: Callable[[dict[str, Any]], bool] = lambda d: True, within: float = 60
@@ -69,12 +69,11 @@ async def svc(nats_server: Any, kube_cluster: KubeCluster, tmp_path: Path) -> As
     ns = f"ro{uuid.uuid4().hex[:6]}"
     async with kube_cluster.client() as api:
         await k8s.CoreV1Api(api).create_namespace({"metadata": {"name": ns}})  # type: ignore[arg-type]
-    deps.clusters = Clusters(kubeconfig=str(kube_cluster.kubeconfig_path))
-    deps.settings.tick_seconds = 0.2
-    deps.settings.lease_seconds = 5
+    clusters = Clusters(kubeconfig=str(kube_cluster.kubeconfig_path))
+    app = bootstrap(ReleaseSettings(tick_seconds=0.2, lease_seconds=5), clusters=clusters)
     # the default store: a SQLite file in the data dir
     await app.start(ServiceSettings(nats_url=nats_server.url, data_dir=tmp_path, http_port=0))
-    h = Harness(await deps.clusters.workloads("t1", "c1", ns), ns)
+    h = Harness(app, await clusters.workloads("t1", "c1", ns), ns)
     nc = await nats.connect(nats_server.url)
 
     async def on_fact(msg: Any) -> None:
@@ -84,7 +83,6 @@ async def svc(nats_server: Any, kube_cluster: KubeCluster, tmp_path: Path) -> As
     yield h
     await nc.close()
     await app.stop()
-    deps.clusters = None
     async with kube_cluster.client() as api:
         await k8s.CoreV1Api(api).delete_namespace(ns)
 

@@ -45,3 +45,39 @@ from .messages import (
 from .messages import (
     UpdateGroup as UpdateGroup,
 )
+from .queries import (
+    DrillView as DrillView,
+)
+from .queries import (
+    GetGroup as GetGroup,
+)
+from .queries import (
+    GroupDetail as GroupDetail,
+)
+from .queries import (
+    GroupHealth as GroupHealth,
+)
+from .queries import (
+    GroupPage as GroupPage,
+)
+from .queries import (
+    GroupSummary as GroupSummary,
+)
+from .queries import (
+    HealthHistoryEntry as HealthHistoryEntry,
+)
+from .queries import (
+    ListGroups as ListGroups,
+)
+from .queries import (
+    PendingSwitchView as PendingSwitchView,
+)
+from .queries import (
+    SiteHealthView as SiteHealthView,
+)
+from .queries import (
+    SiteSummary as SiteSummary,
+)
+from .queries import (
+    SwitchLogEntryView as SwitchLogEntryView,
+)

@@ -67,3 +67,75 @@ from .messages import (
 from .messages import (
     WorkloadScaled as WorkloadScaled,
 )
+from .queries import (
+    AnalysisRunView as AnalysisRunView,
+)
+from .queries import (
+    ChartRefView as ChartRefView,
+)
+from .queries import (
+    ConfigDiff as ConfigDiff,
+)
+from .queries import (
+    ConfigDiffReply as ConfigDiffReply,
+)
+from .queries import (
+    ConfigHistory as ConfigHistory,
+)
+from .queries import (
+    ConfigHistoryEntry as ConfigHistoryEntry,
+)
+from .queries import (
+    ConfigHistoryReply as ConfigHistoryReply,
+)
+from .queries import (
+    ConfigPage as ConfigPage,
+)
+from .queries import (
+    ConfigView as ConfigView,
+)
+from .queries import (
+    GetConfig as GetConfig,
+)
+from .queries import (
+    GetRelease as GetRelease,
+)
+from .queries import (
+    GetTemplate as GetTemplate,
+)
+from .queries import (
+    ListConfigs as ListConfigs,
+)
+from .queries import (
+    ListReleases as ListReleases,
+)
+from .queries import (
+    ListTemplates as ListTemplates,
+)
+from .queries import (
+    MeasurementView as MeasurementView,
+)
+from .queries import (
+    ReleaseDetail as ReleaseDetail,
+)
+from .queries import (
+    ReleasePage as ReleasePage,
+)
+from .queries import (
+    ReleaseStepView as ReleaseStepView,
+)
+from .queries import (
+    ReleaseSummary as ReleaseSummary,
+)
+from .queries import (
+    RevisionView as RevisionView,
+)
+from .queries import (
+    TemplatePage as TemplatePage,
+)
+from .queries import (
+    TemplateView as TemplateView,
+)
+from .queries import (
+    ValueChange as ValueChange,
+)

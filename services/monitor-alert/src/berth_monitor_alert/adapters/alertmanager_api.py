@@ -41,3 +41,17 @@ async def expire_silence(ids: dict[str, str], *, http_timeout: float = 5.0) -> N
                         raise AlertmanagerError(f"HTTP {resp.status}")
             except (aiohttp.ClientError, AlertmanagerError, TimeoutError) as exc:
                 log.warning("could not expire silence %s on %s: %s", sid, url, exc)
+
+
+class Alertmanagers:
+    """The Alertmanagers silences are pushed to (each instance of an HA pair); none is fine."""
+
+    def __init__(self, urls: Sequence[str] = (), *, http_timeout: float = 5.0) -> None:
+        self.urls = [u for u in urls if u]
+        self.http_timeout = http_timeout
+
+    async def push(self, silence: Silence) -> dict[str, str]:
+        return await push_silence(self.urls, silence, http_timeout=self.http_timeout) if self.urls else {}
+
+    async def expire(self, ids: dict[str, str]) -> None:
+        await expire_silence(ids, http_timeout=self.http_timeout)

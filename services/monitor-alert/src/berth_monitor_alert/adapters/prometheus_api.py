@@ -26,3 +26,14 @@ async def instant_value(base_url: str, query: str, *, http_timeout: float = 5.0)
         raise QueryFailed(f"query must return a vector or scalar, got {data['resultType']}")
     values = [float(s["value"][1]) for s in data["result"]]
     return max(values) if values else None
+
+
+class Prometheus:
+    """One Prometheus that metric-threshold scaling policies query."""
+
+    def __init__(self, base_url: str, *, http_timeout: float = 5.0) -> None:
+        self.base_url = base_url
+        self.http_timeout = http_timeout
+
+    async def value(self, query: str) -> float | None:
+        return await instant_value(self.base_url, query, http_timeout=self.http_timeout)

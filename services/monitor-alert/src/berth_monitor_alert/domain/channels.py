@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -108,8 +109,9 @@ class Channel(BaseModel):
         return BYTE_LIMITS[self.kind], "bytes"
 
     def public(self) -> dict[str, object]:
-        """The channel as shown to users: the secret is never returned."""
+        """The channel as shown to users: the secret is never returned, the URL's tokens are masked."""
         data = self.model_dump(mode="json", exclude={"secret"})
+        data["url"] = masked_url(self.url, kind=self.kind)
         data["has_secret"] = self.secret is not None
         return data
 
@@ -117,3 +119,25 @@ class Channel(BaseModel):
         data = self.model_dump(mode="json")
         data["secret"] = self.secret.get_secret_value() if self.secret else None
         return data
+
+
+MASK = "***"
+PATH_TOKEN_KINDS = ("feishu", "slack")  # these robots' URLs end in the token: .../hook/<token>
+
+
+def masked_url(url: str, *, kind: str) -> str:
+    """``url`` without its credentials: query values (DingTalk ``access_token``, WeCom ``key``),
+    a password in the authority and, for Feishu and Slack, the trailing token are masked."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:{MASK}@{host}"
+    query = urlencode([(k, MASK) for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    path = parts.path
+    if kind in PATH_TOKEN_KINDS and path.rstrip("/"):
+        head, _, _ = path.rstrip("/").rpartition("/")
+        path = f"{head}/{MASK}"
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
