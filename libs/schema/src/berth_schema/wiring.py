@@ -39,7 +39,11 @@ CONSUMES_FACTS: Final[dict[str, tuple[str, ...]]] = {
 
 # Queries a service asks of another service (the gateway may ask every query).
 ASKS: Final[dict[str, tuple[str, ...]]] = {
-    "node-manager": ("cluster-manager.get-kubeconfig", "cluster-manager.issue-join-token"),
+    "node-manager": (
+        "cluster-manager.get-kubeconfig",
+        "cluster-manager.issue-join-token",
+        "cluster-manager.check-node-quota",
+    ),
     "release-orchestrator": ("cluster-manager.get-kubeconfig",),
 }
 

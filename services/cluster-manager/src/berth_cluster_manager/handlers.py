@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from berth_common.bus import Context, Poison, QueryError, Transient
+from berth_common.bus import Context, Poison, Transient
 from berth_common.events import Envelope
 from berth_common.store import AlreadyExists, NotFound
 from berth_common.store.unit_of_work import update
@@ -41,15 +39,14 @@ from berth_schema.cluster import (
     UpgradeCluster,
 )
 from berth_schema.node import NodeAdded, NodeRemoved
-from kubernetes_asyncio.client import ApiClient
 from pydantic import BaseModel
 
-from . import kube
+from . import join_queries, kube, queries  # noqa: F401  (importing handlers declares every query too)
 from .addons.helm import Helm, HelmFailed, chart_version
 from .app import app
 from .config import ClusterManagerSettings
-from .domain.addons import CATALOGUE, addon, values_for
-from .domain.capacity import allocation
+from .deps import cluster_subject, load_cluster, tenant_api, tenant_limits, wiring
+from .domain.addons import addon, values_for
 from .domain.errors import DomainError, FieldError, ValidationFailed
 from .domain.lifecycle import Cluster, Phase
 from .domain.limits import (
@@ -58,67 +55,45 @@ from .domain.limits import (
     TenantUsage,
     check_cluster_allowed,
     check_namespace_allowed,
-    namespaces_remaining,
-    remaining,
 )
 from .domain.namespaces import (
     ISOLATION_POLICY,
     LIMITS_NAME,
-    NODE_SELECTOR_ANNOTATION,
     QUOTA_NAME,
     NamespaceSpec,
     namespace_manifests,
     parse_namespace,
 )
-from .domain.network import parse_cidr, pod_capacity, subnet_available_ips
-from .domain.spec import FLAVOURS, parse_spec
-from .domain.versions import SUPPORTED_VERSIONS, next_versions
+from .domain.spec import parse_spec
 from .operations import OperationRunner, now, ref_of
 from .providers import Providers, StepFailed
 from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES, cluster_key, envelope, namespace_key
 
 log = logging.getLogger(__name__)
 
-HIDDEN_NAMESPACES = ("kube-node-lease",)
 TENANT_API_TIMEOUT = 10.0
 
 
-@dataclass
-class Wiring:
-    """What the handlers use; tests may set ``providers`` before ``app.start``."""
-
-    providers: Providers | None = None
-    runner: OperationRunner | None = None
-    settings: ClusterManagerSettings | None = None
-
-    def run(self) -> OperationRunner:
-        if self.runner is None:
-            raise RuntimeError("cluster-manager is not started")
-        return self.runner
-
-    def provider_for(self, cluster: Cluster) -> Any:
-        assert self.providers is not None
-        return self.providers.get(cluster.spec.provider)
-
-
-wiring = Wiring()
-
-
+# --- lifecycle ------------------------------------------------------------------------------
 @app.on_startup
 async def _wire(_: Any) -> None:
-    settings = wiring.settings or ClusterManagerSettings()
-    wiring.settings = settings
+    if wiring.settings is None:
+        wiring.settings = ClusterManagerSettings()
     if wiring.providers is None:
         assert app.settings is not None
-        wiring.providers = Providers.from_settings(settings, data_dir=app.settings.data_dir)
+        wiring.providers = Providers.from_settings(wiring.settings, data_dir=app.settings.data_dir)
     wiring.runner = OperationRunner(app.store, wiring.providers, wake=app.wake_relay)
 
 
+@app.on_shutdown
+async def _release(_: Any) -> None:
+    """Stop what providers run for clusters whose creation did not finish (a local cluster's
+    processes would otherwise outlive the platform)."""
+    if wiring.providers is not None:
+        await wiring.providers.close()
+
+
 # --- helpers ------------------------------------------------------------------------------
-def _subject(name: str) -> str:
-    return f"clusters/{name}"
-
-
 async def _refuse(
     ctx: Context, *, cluster: str, operation: str, reason: str, errors: Sequence[FieldError] = ()
 ) -> None:
@@ -132,21 +107,13 @@ async def _refuse(
         errors=[{"field": e.field, "message": e.message} for e in errors],
     )
     env = envelope(
-        fact, tenant=ctx.envelope.tenant, subject=_subject(cluster), cause=ctx.envelope, id=f"{ctx.envelope.id}-refused"
+        fact,
+        tenant=ctx.envelope.tenant,
+        subject=cluster_subject(cluster),
+        cause=ctx.envelope,
+        id=f"{ctx.envelope.id}-refused",
     )
     await app.bus.publish(env)
-
-
-async def _load(tenant: str, name: str) -> tuple[Any, Cluster]:
-    rec = await app.store.collection(CLUSTERS).get(cluster_key(tenant, name))
-    if rec is None:
-        raise NotFound(CLUSTERS, cluster_key(tenant, name))
-    return rec, Cluster.from_doc(rec.data)
-
-
-async def _limits(tenant: str) -> TenantLimits:
-    rec = await app.store.collection(TENANT_LIMITS).get(tenant)
-    return TenantLimits.model_validate(rec.data.get("limits", {})) if rec else TenantLimits()
 
 
 async def _drive(ctx: Context, tenant: str, name: str) -> Cluster | None:
@@ -172,7 +139,9 @@ async def _transition(
     def apply(data: dict[str, Any]) -> dict[str, Any]:
         cluster = Cluster.from_doc(data)
         mutate(cluster)
-        facts[:] = [envelope(f, tenant=tenant, subject=_subject(name), cause=ctx.envelope) for f in events(cluster)]
+        facts[:] = [
+            envelope(f, tenant=tenant, subject=cluster_subject(name), cause=ctx.envelope) for f in events(cluster)
+        ]
         facts.extend(extra)
         return cluster.to_doc()
 
@@ -208,7 +177,7 @@ async def create_cluster(cmd: CreateCluster, ctx: Context) -> None:
             return
     else:
         try:
-            check_cluster_allowed(await _limits(tenant), _usage(await col.count(where={"tenant": tenant})))
+            check_cluster_allowed(await tenant_limits(tenant), _usage(await col.count(where={"tenant": tenant})))
         except DomainError as exc:
             await _refuse(ctx, cluster=spec.name, operation="create", reason=str(exc))
             return
@@ -225,7 +194,7 @@ async def create_cluster(cmd: CreateCluster, ctx: Context) -> None:
                 key,
                 cluster.to_doc(),
                 caused_by=env.id,
-                events=[envelope(fact, tenant=tenant, subject=_subject(spec.name), cause=env)],
+                events=[envelope(fact, tenant=tenant, subject=cluster_subject(spec.name), cause=env)],
             )
         except AlreadyExists:
             await _refuse(
@@ -286,7 +255,7 @@ async def _pki_change(
 ) -> None:
     tenant = ctx.envelope.tenant
     try:
-        rec, cluster = await _load(tenant, name)
+        rec, cluster = await load_cluster(tenant, name)
     except NotFound:
         raise Poison(f"cluster {name} not found in tenant {tenant}") from None
     if rec.has_applied(ctx.envelope.id):
@@ -356,9 +325,8 @@ async def renew_certificates(cmd: RenewCertificates, ctx: Context) -> None:
 @app.background
 async def certificate_renewal(_: Any) -> None:
     """Renew leaf certificates of Running clusters before they expire."""
-    assert wiring.settings is not None
     while True:
-        await asyncio.sleep(wiring.settings.cert_check_interval)
+        await asyncio.sleep(wiring.config().cert_check_interval)
         col = app.store.collection(CLUSTERS)
         after: str | None = None
         while True:
@@ -372,7 +340,7 @@ async def certificate_renewal(_: Any) -> None:
                     continue
                 if changed:
                     fact = CertRenewed(cluster=cluster.name, cluster_id=cluster.id, certificates=changed)
-                    facts = [envelope(fact, tenant=cluster.tenant, subject=_subject(cluster.name))]
+                    facts = [envelope(fact, tenant=cluster.tenant, subject=cluster_subject(cluster.name))]
                     if "admin" in changed:
                         facts += await wiring.run().registration(cluster, cause=None)
 
@@ -420,7 +388,7 @@ async def set_limits(cmd: SetTenantLimits, ctx: Context) -> None:
 # --- namespaces -------------------------------------------------------------------------------
 async def _running_cluster(tenant: str, name: str) -> Cluster:
     try:
-        _, cluster = await _load(tenant, name)
+        _, cluster = await load_cluster(tenant, name)
     except NotFound:
         raise Poison(f"cluster {name} not found in tenant {tenant}") from None
     if cluster.phase not in (Phase.RUNNING, Phase.UPGRADING):
@@ -428,13 +396,8 @@ async def _running_cluster(tenant: str, name: str) -> Cluster:
     return cluster
 
 
-async def _tenant_api(cluster: Cluster) -> ApiClient:
-    client: ApiClient = await wiring.provider_for(cluster).tenant_client(ref_of(cluster))
-    return client
-
-
 async def _apply_namespace(cluster: Cluster, spec: NamespaceSpec, *, previous: NamespaceSpec | None) -> None:
-    api = await _tenant_api(cluster)
+    api = await tenant_api(cluster)
     try:
         async with asyncio.timeout(TENANT_API_TIMEOUT * 3):
             await kube.apply_all(api, namespace_manifests(spec, cluster=cluster.name))
@@ -468,7 +431,7 @@ async def create_namespace(cmd: CreateNamespace, ctx: Context) -> None:
         raise Poison(f"name: namespace {spec.name} already exists in cluster {cmd.cluster}")
     count = len(SYSTEM_NAMESPACES) + await col.count(where={"tenant": tenant, "cluster": cmd.cluster})
     try:
-        check_namespace_allowed(await _limits(tenant), existing=count)
+        check_namespace_allowed(await tenant_limits(tenant), existing=count)
     except DomainError as exc:
         raise Poison(str(exc)) from None
     await _apply_namespace(cluster, spec, previous=None)
@@ -490,7 +453,7 @@ async def create_namespace(cmd: CreateNamespace, ctx: Context) -> None:
         key,
         doc,
         caused_by=ctx.envelope.id,
-        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+        events=[envelope(fact, tenant=tenant, subject=cluster_subject(cmd.cluster), cause=ctx.envelope)],
     )
     app.wake_relay()
 
@@ -503,7 +466,7 @@ async def delete_namespace(cmd: DeleteNamespace, ctx: Context) -> None:
     if rec is None:
         raise Poison(f"namespace {cmd.namespace} is not managed in cluster {cmd.cluster} (system namespaces stay)")
     cluster = await _running_cluster(tenant, cmd.cluster)
-    api = await _tenant_api(cluster)
+    api = await tenant_api(cluster)
     try:
         await kube.delete(api, "Namespace", cmd.namespace)
     finally:
@@ -513,7 +476,7 @@ async def delete_namespace(cmd: DeleteNamespace, ctx: Context) -> None:
         rec.key,
         expected_version=rec.version,
         caused_by=ctx.envelope.id,
-        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+        events=[envelope(fact, tenant=tenant, subject=cluster_subject(cmd.cluster), cause=ctx.envelope)],
     )
     app.wake_relay()
 
@@ -557,7 +520,7 @@ async def set_quota(cmd: SetQuota, ctx: Context) -> None:
         {**rec.data, "spec": spec.model_dump(mode="json")},
         expected_version=rec.version,
         caused_by=ctx.envelope.id,
-        events=[envelope(fact, tenant=tenant, subject=_subject(cmd.cluster), cause=ctx.envelope)],
+        events=[envelope(fact, tenant=tenant, subject=cluster_subject(cmd.cluster), cause=ctx.envelope)],
     )
     app.wake_relay()
 
@@ -571,7 +534,7 @@ def _helm() -> Helm:
 async def _addon_change(ctx: Context, name: str, addon_name: str, *, install: bool, values: dict[str, Any]) -> None:
     tenant = ctx.envelope.tenant
     try:
-        rec, cluster = await _load(tenant, name)
+        rec, cluster = await load_cluster(tenant, name)
     except NotFound:
         raise Poison(f"cluster {name} not found in tenant {tenant}") from None
     if rec.has_applied(ctx.envelope.id):
@@ -621,240 +584,6 @@ async def uninstall_addon(cmd: UninstallAddon, ctx: Context) -> None:
     await _addon_change(ctx, cmd.cluster, cmd.addon, install=False, values={})
 
 
-@app.query("list-addons")
-async def list_addons(req: dict[str, Any]) -> dict[str, Any]:
-    c = await _cluster_or_404(req)
-    return {
-        "items": [
-            {
-                "name": a.name,
-                "description": a.description,
-                "namespace": a.namespace,
-                "chart": chart_version(a.chart),
-                **(
-                    {"status": "not installed"}
-                    | (c.addons[a.name].model_dump(mode="json") if a.name in c.addons else {})
-                ),
-            }
-            for a in CATALOGUE.values()
-        ]
-    }
-
-
-# --- queries ---------------------------------------------------------------------------------
-def _arg(req: dict[str, Any], name: str) -> str:
-    value = req.get(name)
-    if not isinstance(value, str) or not value:
-        raise QueryError(400, f"{name}: required")
-    return value
-
-
-async def _cluster_or_404(req: dict[str, Any]) -> Cluster:
-    tenant, name = _arg(req, "tenant"), _arg(req, "cluster")
-    try:
-        return (await _load(tenant, name))[1]
-    except NotFound:
-        raise QueryError(404, f"cluster {name} not found in tenant {tenant}") from None
-
-
-def _summary(c: Cluster) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "tenant": c.tenant,
-        "phase": c.phase.value,
-        "version": c.version,
-        "provider": c.spec.provider,
-        "flavour": c.spec.flavour,
-        "ha": c.spec.ha,
-        "created_at": c.created_at.isoformat(),
-        "description": c.spec.description,
-        "failure": c.failure.model_dump(mode="json") if c.failure else None,
-    }
-
-
-@app.query("list-clusters")
-async def list_clusters(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _arg(req, "tenant")
-    recs = await app.store.collection(CLUSTERS).list(
-        where={"tenant": tenant}, after=req.get("after"), limit=min(int(req.get("limit", 100)), 500)
-    )
-    limits = await _limits(tenant)
-    count = await app.store.collection(CLUSTERS).count(where={"tenant": tenant})
-    return {
-        "items": [_summary(Cluster.from_doc(r.data)) for r in recs],
-        "remaining": max(limits.clusters - count, 0),
-        "limit": limits.clusters,
-    }
-
-
-@app.query("get-cluster")
-async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
-    """The detail page: basic info, network, other, allocation, control-plane health, timeline."""
-    c = await _cluster_or_404(req)
-    spec = c.spec
-    detail: dict[str, Any] = {
-        **_summary(c),
-        "basic": {
-            "id": c.id,
-            "version": c.version,
-            "flavour": f"{spec.flavour_info.code} | {spec.flavour} nodes",
-            "ha": spec.ha,
-            "multi_az": spec.multi_az,
-            "created_at": c.created_at.isoformat(),
-            "upgrades_to": next_versions(c.version) if c.version else [],
-        },
-        "network": {
-            "network_model": spec.network_model,
-            "vpc_cidr": spec.vpc_cidr,
-            "subnet_cidr": spec.subnet_cidr,
-            "kube_proxy_mode": spec.kube_proxy_mode,
-            "service_cidr": spec.service_cidr,
-            "pod_cidr": spec.pod_cidr,
-            "pod_capacity": spec.pod_capacity(),
-            "dns_ip": spec.dns_ip(),
-        },
-        "other": {
-            "billing_mode": spec.billing_mode,
-            "authentication": "X509" if spec.x509_auth else "token",
-            "authorization": "RBAC" if spec.rbac else "AlwaysAllow",
-            "description": spec.description or "--",
-            "region": spec.region,
-            "ca_rotation": c.ca_rotation,
-        },
-        "timeline": [{**e.model_dump(mode="json"), "title": e.title} for e in c.timeline],
-        "addons": {n: a.model_dump(mode="json") for n, a in c.addons.items()},
-        "control_plane": None,
-        "allocation": None,
-    }
-    if c.phase in (Phase.RUNNING, Phase.UPGRADING, Phase.FAILED):
-        try:
-            async with asyncio.timeout(TENANT_API_TIMEOUT):
-                detail["control_plane"] = (await wiring.provider_for(c).health(ref_of(c))).to_dict()
-        except Exception as exc:
-            detail["control_plane"] = {"healthy": False, "error": str(exc) or type(exc).__name__}
-    if c.phase in (Phase.RUNNING, Phase.UPGRADING):
-        try:
-            api = await _tenant_api(c)
-            try:
-                async with asyncio.timeout(TENANT_API_TIMEOUT):
-                    nodes = await kube.list_labelled(api, "Node", "")
-                    pods = await kube.list_labelled(api, "Pod", "")
-            finally:
-                await api.close()
-            detail["allocation"] = allocation(nodes, pods).model_dump()
-        except Exception as exc:
-            detail["allocation"] = {"error": f"tenant API unreachable: {str(exc) or type(exc).__name__}"}
-    return detail
-
-
-@app.query("get-kubeconfig")
-async def get_kubeconfig(req: dict[str, Any]) -> dict[str, Any]:
-    c = await _cluster_or_404(req)
-    if c.phase not in (Phase.RUNNING, Phase.UPGRADING):
-        raise QueryError(409, f"cluster {c.name} is {c.phase}; its kubeconfig is published once it is Running")
-    kubeconfig = await wiring.provider_for(c).admin_kubeconfig(ref_of(c))
-    return {"cluster": c.name, "kubeconfig": yaml.safe_dump(kubeconfig)}
-
-
-@app.query("list-namespaces")
-async def list_namespaces(req: dict[str, Any]) -> dict[str, Any]:
-    c = await _cluster_or_404(req)
-    managed = {
-        r.data["name"]: r.data
-        for r in await app.store.collection(NAMESPACES).list(where={"tenant": c.tenant, "cluster": c.name}, limit=1000)
-    }
-    items: list[dict[str, Any]] = []
-    live: list[dict[str, Any]] | None = None
-    if c.phase in (Phase.RUNNING, Phase.UPGRADING):
-        try:
-            api = await _tenant_api(c)
-            try:
-                async with asyncio.timeout(TENANT_API_TIMEOUT):
-                    live = await kube.list_labelled(api, "Namespace", "")
-            finally:
-                await api.close()
-        except Exception:
-            live = None
-    names = sorted({*(n["metadata"]["name"] for n in live or []), *managed} - set(HIDDEN_NAMESPACES))
-    by_name = {n["metadata"]["name"]: n for n in live or []}
-    for name in names:
-        obj, rec = by_name.get(name), managed.get(name)
-        spec = NamespaceSpec.model_validate(rec["spec"]) if rec else None
-        annotations = (obj or {}).get("metadata", {}).get("annotations") or {}
-        items.append(
-            {
-                "name": name,
-                "status": (obj or {}).get("status", {}).get("phase", "Unknown"),
-                "created_at": (obj or {}).get("metadata", {}).get("creationTimestamp") or (rec or {}).get("created_at"),
-                "description": spec.description if spec else "",
-                "managed": rec is not None,
-                "isolated": spec.isolated if spec else False,
-                "node_selector": annotations.get(NODE_SELECTOR_ANNOTATION, ""),
-                "quota": spec.quota if spec else {},
-            }
-        )
-    existing = len(set(SYSTEM_NAMESPACES) | set(names))
-    limits = await _limits(c.tenant)
-    return {
-        "items": items,
-        "remaining": namespaces_remaining(limits, existing=existing),
-        "limit": limits.namespaces_per_cluster,
-    }
-
-
-@app.query("validate-cluster")
-async def validate_cluster(req: dict[str, Any]) -> dict[str, Any]:
-    """What the creation form shows before submit: every bad field, the chosen pod range and its capacity."""
-    try:
-        spec = parse_spec(req.get("spec") or {})
-    except ValidationFailed as exc:
-        return {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
-    return {
-        "valid": True,
-        "errors": [],
-        "spec": spec.model_dump(mode="json"),
-        "pod_capacity": pod_capacity(parse_cidr(spec.pod_cidr or "0.0.0.0/32")),
-        "subnet_available_ips": subnet_available_ips(parse_cidr(spec.subnet_cidr)),
-    }
-
-
-@app.query("validate-namespace")
-async def validate_namespace(req: dict[str, Any]) -> dict[str, Any]:
-    try:
-        spec = parse_namespace(req.get("namespace") or {})
-    except ValidationFailed as exc:
-        return {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
-    return {"valid": True, "errors": [], "namespace": spec.model_dump(mode="json")}
-
-
-@app.query("cluster-options")
-async def cluster_options(_: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "versions": list(SUPPORTED_VERSIONS),
-        "flavours": [{"nodes": f.nodes, "code": f.code} for f in FLAVOURS.values()],
-        "network_models": ["overlay", "vpc"],
-        "kube_proxy_modes": ["iptables", "ipvs"],
-        "billing_modes": ["pay-per-use", "yearly-monthly"],
-    }
-
-
-@app.query("tenant-limits")
-async def tenant_limits(req: dict[str, Any]) -> dict[str, Any]:
-    """Limits, usage and what remains (node-manager asks before adding nodes)."""
-    tenant = _arg(req, "tenant")
-    limits = await _limits(tenant)
-    usage = TenantUsage(
-        clusters=await app.store.collection(CLUSTERS).count(where={"tenant": tenant}),
-        nodes=await app.store.collection(TENANT_NODES).count(where={"tenant": tenant}),
-    )
-    return {
-        "limits": limits.model_dump(),
-        "usage": usage.model_dump(),
-        "remaining": remaining(limits, usage).model_dump(),
-    }
-
-
 # --- node usage (facts from node-manager) ------------------------------------------------------
 @app.handler(NodeAdded, concurrency=4)
 async def count_node_added(fact: NodeAdded, ctx: Context) -> None:
@@ -871,6 +600,3 @@ async def count_node_added(fact: NodeAdded, ctx: Context) -> None:
 async def count_node_removed(fact: NodeRemoved, ctx: Context) -> None:
     with contextlib.suppress(NotFound):
         await app.store.collection(TENANT_NODES).delete(f"{fact.tenant}/{fact.cluster}/{fact.node}")
-
-
-from . import join_queries  # noqa: E402, F401  (declares the join-token queries on app)

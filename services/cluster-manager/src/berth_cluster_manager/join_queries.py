@@ -9,13 +9,24 @@ from typing import Any
 from berth_common.bus import QueryError
 from berth_common.ca_pin import ca_cert_hash
 from berth_common.events import new_id
-from berth_schema.cluster import JoinTokenIssued, JoinTokenRevoked
+from berth_schema.cluster import (
+    IssueJoinToken,
+    JoinTokenGrant,
+    JoinTokenIssued,
+    JoinTokenList,
+    JoinTokenRevoked,
+    JoinTokenRow,
+    ListJoinTokens,
+    RevokedJoinToken,
+    RevokeJoinToken,
+)
 
 from . import join
 from .app import app
+from .deps import cluster_subject, tenant_api, wiring
 from .domain.lifecycle import Cluster, Phase
-from .handlers import _cluster_or_404, _subject, _tenant_api, wiring
 from .operations import now, ref_of
+from .queries import cluster_or_404
 from .state import JOIN_TOKENS, envelope
 
 log = logging.getLogger(__name__)
@@ -34,29 +45,27 @@ async def _record(c: Cluster, key: str, data: dict[str, Any], fact: Any) -> None
     await app.store.collection(JOIN_TOKENS).create(
         key,
         {"tenant": c.tenant, "cluster": c.name, **data},
-        events=[envelope(fact, tenant=c.tenant, subject=_subject(c.name))],
+        events=[envelope(fact, tenant=c.tenant, subject=cluster_subject(c.name))],
     )
     app.wake_relay()
 
 
-@app.query("issue-join-token")
-async def issue_join_token(req: dict[str, Any]) -> dict[str, Any]:
+@app.query(IssueJoinToken)
+async def issue_join_token(req: IssueJoinToken) -> JoinTokenGrant:
     """A bootstrap token for nodes to join ``cluster``; the reply carries the secret, the API
     server address and the CA pin a joining node checks."""
-    c = await _cluster_or_404(req)
+    c = await cluster_or_404(req)
     _joinable(c)
     try:
-        ttl = join.check_ttl(req.get("ttl_seconds", int(join.DEFAULT_TTL.total_seconds())))
+        ttl = join.check_ttl(req.ttl_seconds)
     except ValueError as exc:
         raise QueryError(400, str(exc)) from None
-    description = req.get("description", "")
-    if not isinstance(description, str) or len(description) > 200:
-        raise QueryError(400, "description: text of at most 200 characters")
+    description = req.description
     provider = wiring.provider_for(c)
     _, ca_pem = join.admin_access(await provider.admin_kubeconfig(ref_of(c)))
     server = await provider.join_server(ref_of(c))
     expires = now().replace(microsecond=0) + ttl
-    api = await _tenant_api(c)
+    api = await tenant_api(c)
     try:
         token = await join.issue(api, server=server, ca_pem=ca_pem, expires=expires, description=description)
     finally:
@@ -71,46 +80,42 @@ async def issue_join_token(req: dict[str, Any]) -> dict[str, Any]:
         fact,
     )
     log.info("join token issued", extra={"cluster": c.name, "token_id": token.token_id})
-    return {
-        "cluster": c.name,
-        "token_id": token.token_id,
-        "token": token.token,
-        "expires": expires.isoformat(),
-        "server": server,
-        "ca_cert_hash": ca_cert_hash(ca_pem),
-        "description": description,
-    }
+    return JoinTokenGrant(
+        cluster=c.name,
+        token_id=token.token_id,
+        token=token.token,
+        expires=expires.isoformat(),
+        server=server,
+        ca_cert_hash=ca_cert_hash(ca_pem),
+        description=description,
+    )
 
 
-@app.query("list-join-tokens")
-async def list_join_tokens(req: dict[str, Any]) -> dict[str, Any]:
-    c = await _cluster_or_404(req)
+@app.query(ListJoinTokens)
+async def list_join_tokens(req: ListJoinTokens) -> JoinTokenList:
+    c = await cluster_or_404(req)
     _joinable(c)
-    api = await _tenant_api(c)
+    api = await tenant_api(c)
     try:
         tokens = await join.list_tokens(api)
     finally:
         await api.close()
-    return {
-        "items": [
-            {
-                "token_id": t.token_id,
-                "expires": t.expires.isoformat() if t.expires else "",
-                "description": t.description,
-            }
+    return JoinTokenList(
+        items=[
+            JoinTokenRow(
+                token_id=t.token_id, expires=t.expires.isoformat() if t.expires else "", description=t.description
+            )
             for t in tokens
         ]
-    }
+    )
 
 
-@app.query("revoke-join-token")
-async def revoke_join_token(req: dict[str, Any]) -> dict[str, Any]:
-    c = await _cluster_or_404(req)
+@app.query(RevokeJoinToken)
+async def revoke_join_token(req: RevokeJoinToken) -> RevokedJoinToken:
+    c = await cluster_or_404(req)
     _joinable(c)
-    token_id = req.get("token_id")
-    if not isinstance(token_id, str) or not join.TOKEN_ID.match(token_id):
-        raise QueryError(400, "token_id: six lowercase letters or digits")
-    api = await _tenant_api(c)
+    token_id = req.token_id
+    api = await tenant_api(c)
     try:
         gone = await join.revoke(api, token_id)
     finally:
@@ -123,4 +128,4 @@ async def revoke_join_token(req: dict[str, Any]) -> dict[str, Any]:
         {"token_id": token_id},
         JoinTokenRevoked(cluster=c.name, cluster_id=c.id, token_id=token_id),
     )
-    return {"cluster": c.name, "token_id": token_id, "revoked": True}
+    return RevokedJoinToken(cluster=c.name, token_id=token_id, revoked=True)

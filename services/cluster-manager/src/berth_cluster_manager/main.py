@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from . import handlers  # noqa: F401  (declares the commands and queries on app)
 from .app import app
+from .bootstrap import bootstrap
+
+__all__ = ["app", "main"]
 
 
 def main() -> None:
-    app.main()
+    bootstrap().main()
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from berth_cluster_manager.domain import Cluster, Phase, parse_spec
 from berth_cluster_manager.providers import local_procs
-from berth_cluster_manager.providers.base import ClusterRef
+from berth_cluster_manager.providers.base import ClusterRef, StepFailed
 from berth_cluster_manager.providers.local import LocalProvider
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.config import new_client_from_config_dict
@@ -63,3 +64,43 @@ async def test_local_cluster_answers_through_its_admin_kubeconfig(tmp_path: Path
     assert cluster.phase == Phase.DELETED
     assert pids and not any(local_procs.alive(pid) for pid in pids.values())
     assert not lc.dir.exists()
+
+
+def _local(name: str) -> tuple[ClusterRef, Cluster]:
+    spec = parse_spec({"name": name, "provider": "local"})
+    return ClusterRef(tenant="t1", name=name, spec=spec), Cluster.request(tenant="t1", spec=spec, at=datetime.now(UTC))
+
+
+async def test_a_failed_create_leaves_no_process_of_the_cluster_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = LocalProvider(tmp_path, ready_timeout=60, controllers=False)
+    ref, cluster = _local("broken")
+    lc = provider.cluster(ref)
+    monkeypatch.setenv("BERTH_BIN_KUBE_APISERVER", "/bin/false")  # exits at once: provisioning fails after etcd
+    version = cluster.spec.version
+    try:
+        await provider.run_step(ref, "issue-certificates", version=version)
+        await provider.run_step(ref, "provision-etcd", version=version)
+        etcd = lc.pids()["etcd"]
+        assert local_procs.alive(etcd) and local_procs.pids_under(lc.dir) == [etcd]
+        with pytest.raises(StepFailed, match="kube-apiserver exited"):
+            await provider.run_step(ref, "provision-control-plane", version=version)
+        assert not local_procs.alive(etcd)
+        assert local_procs.pids_under(lc.dir) == [] and lc.pids() == {}
+    finally:
+        await provider.stop_processes(lc)
+
+
+async def test_stopping_the_service_stops_an_unfinished_create(tmp_path: Path) -> None:
+    provider = LocalProvider(tmp_path, ready_timeout=60, controllers=False)
+    ref, cluster = _local("halfway")
+    lc = provider.cluster(ref)
+    try:
+        await provider.run_step(ref, "issue-certificates", version=cluster.spec.version)
+        await provider.run_step(ref, "provision-etcd", version=cluster.spec.version)
+        assert local_procs.pids_under(lc.dir)
+        await provider.close()
+        assert local_procs.pids_under(lc.dir) == [] and lc.pids() == {}
+    finally:
+        await provider.stop_processes(lc)

@@ -6,28 +6,38 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from berth_cluster_manager import handlers, kube
+from berth_cluster_manager import kube
 from berth_cluster_manager.app import app
 from berth_cluster_manager.binaries import find
+from berth_cluster_manager.bootstrap import bootstrap
+from berth_cluster_manager.config import ClusterManagerSettings
 from berth_cluster_manager.domain import parse_spec
-from berth_cluster_manager.providers import Providers
+from berth_cluster_manager.providers import Providers, local_procs
 from berth_cluster_manager.providers.base import ClusterRef
 from berth_cluster_manager.providers.hosted import HostedProvider
 from berth_cluster_manager.providers.local import LocalProvider
+from berth_common.bus import QueryError
 from berth_common.events import Envelope
 from berth_common.runtime.settings import ServiceSettings
 from berth_common.store.memory import MemoryStore
 from berth_schema.cluster import (
+    CheckNodeQuota,
+    ClusterAllocation,
     CompleteCaRotation,
+    ControlPlaneHealth,
     CreateCluster,
     CreateNamespace,
     DeleteCluster,
     DeleteNamespace,
+    GetCluster,
+    GetKubeconfig,
     InstallAddon,
+    NodeQuota,
     RetryCluster,
     SetQuota,
     SetTenantLimits,
@@ -52,18 +62,27 @@ class Facts:
 
 
 @pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cm")
+
+
+@pytest.fixture(scope="module")
+def local(data_dir: Path) -> LocalProvider:
+    return LocalProvider(data_dir, ready_timeout=90)
+
+
+@pytest.fixture(scope="module")
+def hosted(kube_cluster: KubeCluster) -> HostedProvider:
+    return HostedProvider(kube_cluster.api_client, ready_timeout=120)
+
+
+@pytest.fixture(scope="module")
 async def service(
-    nats_server: NatsServer, kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+    nats_server: NatsServer, local: LocalProvider, hosted: HostedProvider, data_dir: Path
 ) -> AsyncIterator[Facts]:
-    data = tmp_path_factory.mktemp("cm")
-    handlers.wiring.providers = Providers(
-        {
-            "local": LocalProvider(data, ready_timeout=90),
-            "hosted": HostedProvider(kube_cluster.api_client, ready_timeout=120),
-        }
-    )
-    settings = ServiceSettings(nats_url=nats_server.url, data_dir=data, http_port=0, log_json=False)
-    await app.start(settings, store=MemoryStore())
+    svc = bootstrap(ClusterManagerSettings(), providers=Providers({"local": local, "hosted": hosted}))
+    settings = ServiceSettings(nats_url=nats_server.url, data_dir=data_dir, http_port=0, log_json=False)
+    await svc.start(settings, store=MemoryStore())
     facts = Facts()
 
     async def collect(msg: Any) -> None:
@@ -118,7 +137,7 @@ async def test_invalid_request_is_refused_field_by_field(service: Facts) -> None
     assert check["valid"] and check["pod_capacity"] >= 200 * 110
 
 
-async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
+async def test_local_cluster_lifecycle_through_the_bus(service: Facts, local: LocalProvider) -> None:
     env = await send(CreateCluster(spec={"name": "e2e", "provider": "local", "description": "end to end"}))
     running = await eventually(lambda: service.of("e2e", "running.v1"))
     assert running[0].correlationid == env.id
@@ -139,6 +158,9 @@ async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
     assert detail["control_plane"]["healthy"] is True
     assert detail["allocation"]["nodes"] == 0 and detail["network"]["pod_capacity"] == 8189
     assert detail["other"]["description"] == "end to end"
+    typed = await app.bus.ask(GetCluster(tenant="t1", cluster="e2e"))  # the reply matches its schema
+    assert isinstance(typed.control_plane, ControlPlaneHealth) and isinstance(typed.allocation, ClusterAllocation)
+    assert (await app.bus.ask(GetKubeconfig(tenant="t1", cluster="e2e"))).kubeconfig
 
     kc = yaml.safe_load((await query("get-kubeconfig", tenant="t1", cluster="e2e"))["kubeconfig"])
     # node-manager is told how to reach the new cluster
@@ -173,7 +195,7 @@ async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
         assert (await core.read_namespaced_limit_range("berth-limits", "team-a")).spec.limits
         assert await kube.get(api, "NetworkPolicy", "berth-default-deny", "team-a") is not None
         listing = await query("list-namespaces", tenant="t1", cluster="e2e")
-        assert listing["remaining"] == 96  # 100 - default, kube-public, kube-system, team-a
+        assert listing["remaining"] == 96 and listing["limit"] == 100  # 100 - default, kube-*, team-a
         team = next(i for i in listing["items"] if i["name"] == "team-a")
         assert team["isolated"] and team["description"] == "team A"
 
@@ -217,13 +239,11 @@ async def test_local_cluster_lifecycle_through_the_bus(service: Facts) -> None:
     await eventually(lambda: service.of("e2e", "deleted.v1"))
     with pytest.raises(Exception, match="not found"):
         await query("get-cluster", tenant="t1", cluster="e2e")
-    provider = handlers.wiring.providers.get("local")  # type: ignore[union-attr]
-    assert isinstance(provider, LocalProvider)
-    assert not (provider.data_dir / "clusters" / "t1" / "e2e").exists()
+    assert not (local.data_dir / "clusters" / "t1" / "e2e").exists()
 
 
 async def test_failed_step_retry_resumes_then_upgrade_walks_the_order(
-    service: Facts, monkeypatch: pytest.MonkeyPatch
+    service: Facts, local: LocalProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # v1.35.2 binaries are not installed: provisioning fails at etcd (etcd 3.6.5 missing)
     await send(CreateCluster(spec={"name": "old", "provider": "local", "version": "v1.35.2"}), tenant="t2")
@@ -237,6 +257,8 @@ async def test_failed_step_retry_resumes_then_upgrade_walks_the_order(
     await send(RetryCluster(cluster="old"), tenant="t2")
     await eventually(lambda: len(service.of("old", "failed.v1")) == 2)
     assert service.of("old", "failed.v1")[1].data["step"] == "provision-control-plane"
+    # the etcd this attempt started does not outlive the failure; the retry starts it again
+    assert local_procs.pids_under(local.data_dir / "clusters" / "t2" / "old") == []
     started = [e.data["step"] for e in service.of("old", "step.v1") if e.data["result"] == "started"]
     assert started == ["issue-certificates", "provision-etcd", "provision-etcd", "provision-control-plane"]
 
@@ -295,6 +317,10 @@ async def test_addons_install_with_helm_into_the_tenant_cluster(service: Facts) 
     assert "addon: 'dashboard' is not one of" in refused[0].data["reason"]
     listing = {a["name"]: a for a in (await query("list-addons", tenant="t4", cluster="addons"))["items"]}
     assert all(a["status"] == "installed" for a in listing.values()), listing
+    assert await query("get-addon", tenant="t4", cluster="addons", addon="coredns") == listing["coredns"]
+    with pytest.raises(QueryError, match="addon dashboard not found") as unknown:
+        await query("get-addon", tenant="t4", cluster="addons", addon="dashboard")
+    assert unknown.value.code == 404
 
     kc = yaml.safe_load((await query("get-kubeconfig", tenant="t4", cluster="addons"))["kubeconfig"])
     api = await new_client_from_config_dict(kc)
@@ -337,10 +363,18 @@ async def test_nodes_reported_by_node_manager_count_against_the_tenant_limit(ser
 
     got = await eventually(usage, within=30)
     assert got["remaining"]["nodes"] == 3
+    # what node-manager asks before it adds nodes
+    fits = await app.bus.ask(CheckNodeQuota(tenant="t5", cluster="c1", adding=3))
+    assert isinstance(fits, NodeQuota) and fits.allowed and (fits.limit, fits.used) == (5, 2)
+    over = await app.bus.ask(CheckNodeQuota(tenant="t5", cluster="c1", adding=4))
+    assert not over.allowed and "nodes: tenant limit of 5" in over.reason
+    with pytest.raises(QueryError, match="adding") as bad:
+        await query("check-node-quota", tenant="t5", cluster="c1", adding=0)
+    assert bad.value.code == 400
 
 
 async def test_hosted_cluster_through_the_bus_goes_running_and_deletes_clean(
-    service: Facts, kube_cluster: KubeCluster
+    service: Facts, kube_cluster: KubeCluster, hosted: HostedProvider
 ) -> None:
     await send(CreateCluster(spec={"name": "hosted1", "provider": "hosted", "ha": True}), tenant="t6")
     await eventually(lambda: service.of("hosted1", "running.v1"), within=180)
@@ -362,8 +396,6 @@ async def test_hosted_cluster_through_the_bus_goes_running_and_deletes_clean(
     assert registered and registered[0].data["simulated"] is False
     await send(DeleteCluster(cluster="hosted1"), tenant="t6")
     await eventually(lambda: service.of("hosted1", "deleted.v1"), within=180)
-    provider = handlers.wiring.providers.get("hosted")  # type: ignore[union-attr]
-    assert isinstance(provider, HostedProvider)
     async with kube_cluster.client() as api:
         ref = ClusterRef(tenant="t6", name="hosted1", spec=parse_spec({"name": "hosted1"}))
-        assert await provider.leftovers(api, ref) == []
+        assert await hosted.leftovers(api, ref) == []

@@ -1,4 +1,5 @@
-"""cluster-manager's contract: commands on ``berth.cmd.cluster-manager.*``, facts on ``berth.evt.cluster.*``."""
+"""cluster-manager's contract: commands on ``berth.cmd.cluster-manager.*``, facts on ``berth.evt.cluster.*``,
+queries on ``berth.api.cluster-manager.*``."""
 
 from .messages import (
     AddonFailed as AddonFailed,
@@ -89,4 +90,142 @@ from .messages import (
 )
 from .messages import (
     UpgradeCluster as UpgradeCluster,
+)
+from .queries import (
+    AddonList as AddonList,
+)
+from .queries import (
+    AddonRow as AddonRow,
+)
+from .queries import (
+    AddonState as AddonState,
+)
+from .queries import (
+    AllocationUnavailable as AllocationUnavailable,
+)
+from .queries import (
+    CheckNodeQuota as CheckNodeQuota,
+)
+from .queries import (
+    ClusterAllocation as ClusterAllocation,
+)
+from .queries import (
+    ClusterBasic as ClusterBasic,
+)
+from .queries import (
+    ClusterDetail as ClusterDetail,
+)
+from .queries import (
+    ClusterFailure as ClusterFailure,
+)
+from .queries import (
+    ClusterList as ClusterList,
+)
+from .queries import (
+    ClusterNetwork as ClusterNetwork,
+)
+from .queries import (
+    ClusterOptions as ClusterOptions,
+)
+from .queries import (
+    ClusterOther as ClusterOther,
+)
+from .queries import (
+    ClusterQuery as ClusterQuery,
+)
+from .queries import (
+    ClusterSummary as ClusterSummary,
+)
+from .queries import (
+    ClusterValidation as ClusterValidation,
+)
+from .queries import (
+    ControlPlaneHealth as ControlPlaneHealth,
+)
+from .queries import (
+    ControlPlaneUnreachable as ControlPlaneUnreachable,
+)
+from .queries import (
+    FieldProblem as FieldProblem,
+)
+from .queries import (
+    FlavourOption as FlavourOption,
+)
+from .queries import (
+    GetAddon as GetAddon,
+)
+from .queries import (
+    GetCluster as GetCluster,
+)
+from .queries import (
+    GetClusterOptions as GetClusterOptions,
+)
+from .queries import (
+    GetKubeconfig as GetKubeconfig,
+)
+from .queries import (
+    GetTenantLimits as GetTenantLimits,
+)
+from .queries import (
+    IssueJoinToken as IssueJoinToken,
+)
+from .queries import (
+    JoinTokenGrant as JoinTokenGrant,
+)
+from .queries import (
+    JoinTokenList as JoinTokenList,
+)
+from .queries import (
+    JoinTokenRow as JoinTokenRow,
+)
+from .queries import (
+    Kubeconfig as Kubeconfig,
+)
+from .queries import (
+    ListAddons as ListAddons,
+)
+from .queries import (
+    ListClusters as ListClusters,
+)
+from .queries import (
+    ListJoinTokens as ListJoinTokens,
+)
+from .queries import (
+    ListNamespaces as ListNamespaces,
+)
+from .queries import (
+    NamespaceList as NamespaceList,
+)
+from .queries import (
+    NamespaceRow as NamespaceRow,
+)
+from .queries import (
+    NamespaceValidation as NamespaceValidation,
+)
+from .queries import (
+    NodeQuota as NodeQuota,
+)
+from .queries import (
+    RevokedJoinToken as RevokedJoinToken,
+)
+from .queries import (
+    RevokeJoinToken as RevokeJoinToken,
+)
+from .queries import (
+    TenantCounts as TenantCounts,
+)
+from .queries import (
+    TenantLimitsReport as TenantLimitsReport,
+)
+from .queries import (
+    TenantLimitValues as TenantLimitValues,
+)
+from .queries import (
+    TimelineRow as TimelineRow,
+)
+from .queries import (
+    ValidateCluster as ValidateCluster,
+)
+from .queries import (
+    ValidateNamespace as ValidateNamespace,
 )

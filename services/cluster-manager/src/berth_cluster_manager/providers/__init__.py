@@ -33,6 +33,10 @@ class Providers:
             hint = " (set BERTH_CM_HOST_KUBECONFIG or run in a cluster)" if name == "hosted" else ""
             raise StepFailed(f"provider {name!r} is not configured on this cluster-manager{hint}") from None
 
+    async def close(self) -> None:
+        for provider in self._by_name.values():
+            await provider.close()
+
     @classmethod
     def from_settings(cls, settings: ClusterManagerSettings, *, data_dir: Path) -> Providers:
         providers = cls()

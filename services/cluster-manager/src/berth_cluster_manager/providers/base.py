@@ -69,3 +69,6 @@ class Provider(Protocol):
 
     async def rotate_ca(self, ref: ClusterRef, *, phase: str) -> list[str]:
         """phase 'start' or 'complete' of the two-phase CA rotation."""
+
+    async def close(self) -> None:
+        """The service stops: stop what runs only for this process (e.g. an unfinished creation)."""

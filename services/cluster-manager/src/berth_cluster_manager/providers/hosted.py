@@ -103,6 +103,9 @@ class HostedProvider:
             return "nothing labelled for the cluster remains"
         raise StepFailed(f"the hosted provider has no step {step!r}")
 
+    async def close(self) -> None:
+        """Hosted control planes run in the host cluster and outlive the service by design."""
+
     async def leftovers(self, api: ApiClient, ref: ClusterRef) -> list[str]:
         selector = f"{CLUSTER_LABEL}={ref.name},{TENANT_LABEL}={ref.tenant}"
         found = []

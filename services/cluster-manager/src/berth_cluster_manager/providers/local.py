@@ -26,6 +26,13 @@ from .base import ClusterRef, ControlPlaneHealth, StepFailed
 
 # kwok runs the kwok-annotated Nodes node-manager creates in a local cluster, and their pods
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+CREATE_STEPS = (
+    "issue-certificates",
+    "provision-etcd",
+    "provision-control-plane",
+    "wait-control-plane-ready",
+    "publish-kubeconfig",
+)
 PORT_NAMES = ("apiserver", "etcd_client", "etcd_peer", "etcd_metrics", "controller_manager", "scheduler", "kwok")
 KWOK_NODE_SELECTOR = "kwok.x-k8s.io/node=fake"
 
@@ -97,6 +104,7 @@ class LocalProvider:
         self.ready_timeout = ready_timeout
         self.controllers = controllers
         self._locks: dict[str, asyncio.Lock] = {}
+        self._creating: dict[str, LocalCluster] = {}  # clusters whose creation runs in this process
 
     def cluster(self, ref: ClusterRef) -> LocalCluster:
         return LocalCluster(self.data_dir, ref)
@@ -104,12 +112,52 @@ class LocalProvider:
     # --- steps ----------------------------------------------------------------
     async def run_step(self, ref: ClusterRef, step: str, *, version: str) -> str:
         lc = self.cluster(ref)
+        creating = step in CREATE_STEPS
+        if creating:
+            self._creating[str(lc.dir)] = lc
         try:
-            return await self._step(lc, step, version)
-        except binaries.BinaryMissing as exc:
-            raise StepFailed(str(exc)) from exc
-        except TimeoutError as exc:
-            raise StepFailed(str(exc)) from exc
+            note = await self._step(lc, step, version)
+        except Exception as exc:
+            if creating:
+                # nothing of a cluster that failed to come up keeps running; a retry starts
+                # what the step it resumes at needs (see _ensure)
+                self._creating.pop(str(lc.dir), None)
+                await self.stop_processes(lc)
+            if isinstance(exc, binaries.BinaryMissing | TimeoutError):
+                raise StepFailed(str(exc)) from exc
+            raise
+        if step == CREATE_STEPS[-1]:
+            self._creating.pop(str(lc.dir), None)
+        return note
+
+    async def close(self) -> None:
+        """Stop the processes of clusters whose creation this process began and did not finish."""
+        while self._creating:
+            _, lc = self._creating.popitem()
+            await self.stop_processes(lc)
+
+    async def stop_processes(self, lc: LocalCluster) -> list[str]:
+        """Stop every component of ``lc`` (clients before servers); returns those that ran."""
+        stopped: list[str] = []
+        for component in reversed(COMPONENTS):
+            pid = lc.pids().get(component)
+            if pid is None:
+                continue
+            if procs.alive(pid) and procs.runs_under(pid, lc.dir):  # never signal a recycled pid
+                await procs.stop(pid)
+                stopped.append(component)
+            lc.set_pid(component, None)
+        return stopped
+
+    async def _ensure(self, lc: LocalCluster, components: tuple[str, ...], version: str) -> None:
+        """Start those of ``components`` that are not running (a step resumed after a failure)."""
+        for component in components:
+            pid = lc.pids().get(component)
+            if pid is None or not procs.alive(pid):
+                await self._restart(lc, component, version)
+
+    def _wanted(self) -> tuple[str, ...]:
+        return COMPONENTS if self.controllers else COMPONENTS[:2]
 
     async def _step(self, lc: LocalCluster, step: str, version: str) -> str:
         if step == "issue-certificates":
@@ -126,6 +174,7 @@ class LocalProvider:
             await self._restart(lc, "etcd", version)
             return f"etcd on 127.0.0.1:{lc.ports()['etcd_client']}"
         if step in ("provision-control-plane", "upgrade-kube-apiserver"):
+            await self._ensure(lc, ("etcd",), version)
             await self._restart(lc, "kube-apiserver", version)
             if step == "upgrade-kube-apiserver" or not self.controllers:
                 return f"kube-apiserver {version} at {lc.server}"
@@ -139,6 +188,7 @@ class LocalProvider:
                 await self._restart(lc, "kube-scheduler", version)
             return f"kube-controller-manager and kube-scheduler {version}"
         if step == "wait-control-plane-ready":
+            await self._ensure(lc, self._wanted(), version)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.ready_timeout
             health = await self._health(lc)
@@ -158,11 +208,8 @@ class LocalProvider:
         if step == "publish-kubeconfig":
             return f"admin kubeconfig at {lc.kubeconfig_path('admin')}"
         if step == "delete-control-plane":
-            for component in reversed(COMPONENTS):
-                pid = lc.pids().get(component)
-                if pid is not None:
-                    await procs.stop(pid)
-                    lc.set_pid(component, None)
+            self._creating.pop(str(lc.dir), None)
+            await self.stop_processes(lc)
             return "processes stopped"
         if step == "delete-certificates-and-data":
             if lc.dir.exists():
@@ -316,8 +363,7 @@ class LocalProvider:
     async def _health(self, lc: LocalCluster) -> ControlPlaneHealth:
         components: dict[str, str] = {}
         pids = lc.pids()
-        wanted = COMPONENTS if self.controllers else COMPONENTS[:2]
-        for component in wanted:
+        for component in self._wanted():
             pid = pids.get(component)
             if pid is None or not procs.alive(pid):
                 components[component] = "not running"
@@ -379,7 +425,7 @@ class LocalProvider:
         lc.save_pki(pki)
         self._write_kubeconfigs(lc, pki)
         version = lc.ref.spec.version
-        running = [c for c in (COMPONENTS if self.controllers else COMPONENTS[:2]) if c in lc.pids()]
+        running = [c for c in self._wanted() if c in lc.pids()]
         # Stop clients before servers (a server with live clients drains slowly), then start in order:
         # a short outage of a local control plane instead of a slow rolling restart.
         for component in reversed(running):

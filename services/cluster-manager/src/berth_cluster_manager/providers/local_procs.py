@@ -51,6 +51,26 @@ def alive(pid: int) -> bool:
     return _state(pid) != "Z"
 
 
+def runs_under(pid: int, directory: Path) -> bool:
+    """Whether ``pid`` is a live process whose command line names a path under ``directory``
+    (every component of a local cluster is started with its files there)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    prefix = str(directory).encode() + b"/"
+    return any(prefix in arg for arg in argv)
+
+
+def pids_under(directory: Path) -> list[int]:
+    """Live processes whose command line names a path under ``directory``."""
+    found: list[int] = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and runs_under(int(proc.name), directory) and alive(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
 def _state(pid: int) -> str:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
