@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 from berth_common.sealing import KEY_ENV, Sealer, SecretUnreadable
+from berth_registry_sync import deps
+from berth_registry_sync.app import app
+from berth_registry_sync.bootstrap import bootstrap
+from berth_registry_sync.deps import registry_client
 from berth_registry_sync.domain.executions import Execution, plan
 from berth_registry_sync.domain.webhooks import EVENTS_V2, BadPayload, parse_notification
+from berth_registry_sync.oci import RegistryClient
 from berth_registry_sync.oci.challenge import parse_challenges
+from berth_registry_sync.settings import RegistrySyncSettings
 from berth_schema.registry import PutRegistry
 from berth_schema.registry.dr import DrPairSpec, DrState
 from berth_schema.registry.filters import Filter
@@ -187,6 +193,11 @@ def test_execution_finish_and_failures() -> None:
     ex.finish(datetime.now(UTC))
     assert ex.status == "failed" and [t.tag for t in ex.failures()] == ["2"]
     assert ex.counts() == {"total": 2, "copied": 1, "failed": 1}
+    # the get-execution reply: the execution's fields, counts and bytes, and its tasks
+    detail = ex.detail().model_dump(mode="json")
+    assert set(detail) == set(ex.model_dump()) | {"counts", "bytes"}
+    assert detail["counts"] == ex.counts() and detail["tasks"] == [t.model_dump(mode="json") for t in ex.tasks]
+    assert "tasks" not in ex.summary().model_dump()
 
 
 def test_www_authenticate_parsing() -> None:
@@ -226,3 +237,19 @@ def test_sealer_key_file_env_key_and_wrong_key(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv(KEY_ENV, "short")
     with pytest.raises(ValueError, match="not a Fernet key"):
         Sealer.configured(tmp_path, service="registry-sync")
+
+
+def test_bootstrap_wires_the_clock_the_registry_clients_and_the_tick() -> None:
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def clients(spec: RegistrySpec) -> RegistryClient:
+        return registry_client(spec)
+
+    try:
+        settings = RegistrySyncSettings(registry_sync_tick_seconds=2)
+        assert bootstrap(settings, clock=lambda: at, clients=clients) is app
+        assert deps.now() == at and deps.wiring.clients is clients and deps.wiring.scheduler_tick == 2
+        assert {"list-registries", "dr-status"} <= set(app.bus.queries)
+    finally:
+        bootstrap(RegistrySyncSettings())
+    assert deps.wiring.clients is registry_client

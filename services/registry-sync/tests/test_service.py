@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
+from berth_common.bus import QueryError
 from berth_common.events import Envelope
-from berth_common.runtime.settings import ServiceSettings
-from berth_registry_sync import handlers, scheduler  # noqa: F401  (declare themselves on the app)
 from berth_registry_sync.app import app
+from berth_registry_sync.bootstrap import bootstrap
+from berth_registry_sync.deps import now
 from berth_registry_sync.domain.executions import Execution, Task
 from berth_registry_sync.oci import RegistryClient
-from berth_registry_sync.runner import now
 from berth_registry_sync.scheduler import due
+from berth_registry_sync.settings import RegistrySyncSettings
 from berth_registry_sync.state import COLLECTIONS, EXECUTIONS, SEALER, SECRETS
 from berth_registry_sync.webhook import webhook_routes
 from berth_schema.registry import DrSwitch, PutDrPair, PutPolicy, PutRegistry, RetryExecution, RunPolicy
@@ -34,9 +35,10 @@ from .conftest import Images, endpoint
 
 @pytest.fixture(scope="module")
 async def service(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
-    settings = ServiceSettings(
+    settings = RegistrySyncSettings(
         nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("rs"), http_port=0, log_json=False
     )
+    assert bootstrap(settings) is app
     await app.start(settings)  # the embedded default store: SQLite in the data dir
     yield
     await app.stop()
@@ -132,6 +134,9 @@ async def test_run_policy_copies_what_filters_select_and_reports_tasks(
     listed = await app.bus.request("registry-sync", "list-registries", {"tenant": tenant})
     assert registry_a.password not in str(listed) and registry_b.password not in str(listed)
     assert {r["password"] for r in listed["items"]} == {"********"}
+    with pytest.raises(QueryError) as bad:
+        await app.bus.request("registry-sync", "list-registries", {"limit": 1000})
+    assert bad.value.code == 400 and "tenant" in bad.value.detail
 
     await send(RunPolicy(tenant=tenant, policy="p1", execution_id="ex-run-1"), tenant)
     ex = await eventually(lambda: finished(tenant, "ex-run-1"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from berth_common.bus import Context, QueryError, Transient
 from berth_common.store.unit_of_work import update
+from berth_schema.cluster import GetKubeconfig, Kubeconfig
 from berth_schema.node import (
     AddNode,
     ClusterRegistered,
@@ -34,17 +35,27 @@ from berth_schema.node import (
     UpgradePools,
 )
 from berth_schema.node.labels import POOL_LABEL, check_labels
+from berth_schema.node.queries import (
+    GetNode,
+    GetPool,
+    ListNodes,
+    ListPools,
+    NodeDetail,
+    NodeList,
+    PoolDetail,
+    PoolList,
+)
 
 from .app import app
 from .domain.drain import DrainOptions
 from .domain.nodes import node_row
-from .domain.pools import Flavour, NodePool, pool_key, scale_target
+from .domain.pools import Flavour, NodePool, scale_target
 from .domain.upgrade import pool_upgrade_order
 from .kube.connect import parse_kubeconfig
 from .kube.drain import drain_node
 from .kube.nodes import in_bulk
 from .operations import ClusterOps, RemoveResult
-from .runtime import connections, envelope, guarded, ops_for, record, required
+from .runtime import envelope, guarded, ops_for, record, wiring
 from .state import (
     CLUSTERS,
     POOLS,
@@ -76,7 +87,7 @@ async def _open_secrets(svc: Any) -> None:
 
 @app.on_shutdown
 async def _close_clients(_svc: Any) -> None:
-    await connections.close()
+    await wiring.connections.close()
 
 
 # --- clusters -------------------------------------------------------------------------------------
@@ -113,15 +124,14 @@ async def register_cluster(cmd: RegisterCluster, ctx: Context) -> None:
 async def _ask_kubeconfig(tenant: str, cluster: str) -> str:
     """The tenant cluster's admin kubeconfig from cluster-manager (request/reply, never a stream)."""
     try:
-        reply = await app.bus.request("cluster-manager", "get-kubeconfig", {"tenant": tenant, "cluster": cluster})
+        reply: Kubeconfig = await app.bus.ask(GetKubeconfig(tenant=tenant, cluster=cluster))
     except QueryError as exc:
         if exc.code >= 500:
             raise Transient(f"register-cluster: cluster-manager: {exc.detail}") from None
         raise ValueError(f"cluster-manager has no kubeconfig for {cluster}: {exc.detail}") from None
-    text = reply.get("kubeconfig")
-    if not isinstance(text, str) or not text:
+    if not reply.kubeconfig:
         raise ValueError(f"cluster-manager answered get-kubeconfig for {cluster} without a kubeconfig")
-    return text
+    return reply.kubeconfig
 
 
 # --- pools ----------------------------------------------------------------------------------------
@@ -133,6 +143,7 @@ async def create_pool(cmd: CreatePool, ctx: Context) -> None:
     col = app.store.collection(POOLS)
     existing = await col.get(pool.key)
     if existing is None:
+        await wiring.quota.ensure(tenant=pool.tenant, cluster=pool.cluster, adding=pool.count, field="count")
         fact = PoolCreated(
             cluster=pool.cluster,
             tenant=pool.tenant,
@@ -161,6 +172,8 @@ async def scale_pool(cmd: ScalePool, ctx: Context) -> None:
     ops = await ops_for(app.store, cmd.cluster, tenant=cmd.tenant)
     pool, _ = await load_pool(app.store, cmd.cluster, cmd.pool)
     result = scale_target(pool, replicas=cmd.replicas, delta=cmd.delta)
+    field = "replicas" if cmd.replicas is not None else "delta"
+    await wiring.quota.ensure(tenant=pool.tenant, cluster=pool.cluster, adding=result.after - pool.count, field=field)
     pool = await _set_count(pool, result.after, caused_by=ctx.envelope.id)
     added, removed = await ops.scale_to(pool)
     reason = "; ".join(r for r in (cmd.reason, result.reason, _awaiting(ops, pool, added)) if r)
@@ -293,6 +306,7 @@ async def add_node(cmd: AddNode, ctx: Context) -> None:
     result = scale_target(pool, replicas=None, delta=cmd.count)
     if result.clamped:
         raise ValueError(f"count: adding {cmd.count} node(s) would exceed pool bounds ({result.reason})")
+    await wiring.quota.ensure(tenant=pool.tenant, cluster=pool.cluster, adding=cmd.count, field="count")
     pool = await _set_count(pool, result.after, caused_by=ctx.envelope.id)
     added, _ = await ops.scale_to(pool)
     scaled = PoolScaled(
@@ -443,51 +457,46 @@ async def set_taints(cmd: SetTaints, ctx: Context) -> None:
 
 
 # --- queries --------------------------------------------------------------------------------------
-async def _ops_or_404(req: dict[str, Any]) -> ClusterOps:
+async def _ops_or_404(cluster: str, tenant: str | None) -> ClusterOps:
     try:
-        return await ops_for(app.store, required(req, "cluster"), tenant=req.get("tenant") or None)
+        return await ops_for(app.store, cluster, tenant=tenant)
     except Unknown as exc:
         raise QueryError(404, str(exc)) from None
 
 
-@app.query("list-pools")
-async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
-    cluster = required(req, "cluster")
+@app.query(ListPools)
+async def list_pools(req: ListPools) -> PoolList:
     try:
-        await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
+        await load_cluster(app.store, req.cluster, tenant=req.tenant)
     except Unknown as exc:
         raise QueryError(404, str(exc)) from None
-    return {"items": [p.model_dump(mode="json") for p in await cluster_pools(app.store, cluster)]}
+    return PoolList(items=[p.detail() for p in await cluster_pools(app.store, req.cluster)])
 
 
-@app.query("get-pool")
-async def get_pool(req: dict[str, Any]) -> dict[str, Any]:
-    cluster, name = required(req, "cluster"), required(req, "pool")
-    rec = await app.store.collection(POOLS).get(pool_key(cluster, name))
-    if rec is None or (req.get("tenant") and rec.data["tenant"] != req["tenant"]):
-        raise QueryError(404, f"node pool {name} not found in cluster {cluster}")
-    return dict(rec.data)
+@app.query(GetPool)
+async def get_pool(req: GetPool) -> PoolDetail:
+    try:
+        pool, _ = await load_pool(app.store, req.cluster, req.pool)
+    except Unknown as exc:
+        raise QueryError(404, str(exc)) from None
+    if req.tenant is not None and pool.tenant != req.tenant:
+        raise QueryError(404, f"node pool {req.pool} not found in cluster {req.cluster}")
+    return pool.detail()
 
 
-@app.query("list-nodes")
-async def list_nodes(req: dict[str, Any]) -> dict[str, Any]:
-    ops = await _ops_or_404(req)
-    rows = await ops.rows(pool=str(req.get("pool") or ""))
-    if status := req.get("status"):
-        rows = [r for r in rows if r.status == status]
-    return {"items": [{**r.model_dump(mode="json"), "display_status": r.display_status} for r in rows]}
+@app.query(ListNodes)
+async def list_nodes(req: ListNodes) -> NodeList:
+    ops = await _ops_or_404(req.cluster, req.tenant)
+    rows = await ops.rows(pool=req.pool)
+    if req.status is not None:
+        rows = [r for r in rows if r.status == req.status]
+    return NodeList(items=rows)
 
 
-@app.query("get-node")
-async def get_node(req: dict[str, Any]) -> dict[str, Any]:
-    ops = await _ops_or_404(req)
-    name = required(req, "node")
-    raw = await ops.nodes.get(name)
+@app.query(GetNode)
+async def get_node(req: GetNode) -> NodeDetail:
+    ops = await _ops_or_404(req.cluster, req.tenant)
+    raw = await ops.nodes.get(req.node)
     if raw is None:
-        raise QueryError(404, f"node {name} not found in cluster {ops.cluster}")
-    row = node_row(raw)
-    return {
-        **row.model_dump(mode="json"),
-        "display_status": row.display_status,
-        "conditions": raw.get("status", {}).get("conditions") or [],
-    }
+        raise QueryError(404, f"node {req.node} not found in cluster {ops.cluster}")
+    return NodeDetail(**node_row(raw).model_dump(), conditions=raw.get("status", {}).get("conditions") or [])

@@ -11,11 +11,14 @@ from typing import Any
 import yaml
 from berth_common.bus import QueryError
 from berth_common.store.unit_of_work import update
+from berth_schema.cluster import IssueJoinToken, JoinTokenGrant
+from berth_schema.cluster.queries import DEFAULT_JOIN_TTL
 from berth_schema.node import NodeAdded
+from berth_schema.node.queries import GetJoinCommand, JoinCommand
 
 from .app import app
 from .domain.joining import bootstrap_kubeconfig, join_command
-from .runtime import envelope, ops_for, record, required
+from .runtime import envelope, ops_for, record
 from .state import JOIN_TOKENS, POOLS, Unknown, cluster_pools, load_cluster, load_pool, token_pools
 
 log = logging.getLogger(__name__)
@@ -23,50 +26,46 @@ ISSUE_TIMEOUT = 30.0
 FORGET_AFTER = timedelta(hours=1)
 
 
-@app.query("join-command")
-async def join_command_query(req: dict[str, Any]) -> dict[str, Any]:
+@app.query(GetJoinCommand)
+async def join_command_query(req: GetJoinCommand) -> JoinCommand:
     """A join token for one pool (issued by cluster-manager) and how to use it: ``command`` for
     ``berth node join``, ``bootstrap_kubeconfig`` for a kubelet doing its own TLS bootstrap."""
-    cluster, pool_name = required(req, "cluster"), required(req, "pool")
     try:
-        data = await load_cluster(app.store, cluster, tenant=req.get("tenant") or None)
-        pool, _ = await load_pool(app.store, cluster, pool_name)
+        data = await load_cluster(app.store, req.cluster, tenant=req.tenant)
+        pool, _ = await load_pool(app.store, req.cluster, req.pool)
     except Unknown as exc:
         raise QueryError(404, str(exc)) from None
-    ask: dict[str, Any] = {
-        "tenant": data["tenant"],
-        "cluster": cluster,
-        "description": f"berth node-manager: join node pool {pool.name}",
-    }
-    if "ttl_seconds" in req:
-        ask["ttl_seconds"] = req["ttl_seconds"]
-    issued = await app.bus.request("cluster-manager", "issue-join-token", ask, timeout=ISSUE_TIMEOUT)
+    ask = IssueJoinToken(
+        tenant=data["tenant"],
+        cluster=req.cluster,
+        ttl_seconds=DEFAULT_JOIN_TTL if req.ttl_seconds is None else req.ttl_seconds,
+        description=f"berth node-manager: join node pool {pool.name}",
+    )
+    issued: JoinTokenGrant = await app.bus.ask(ask, timeout=ISSUE_TIMEOUT)
     await app.store.collection(JOIN_TOKENS).create(
-        f"{cluster}/{issued['token_id']}",
+        f"{req.cluster}/{issued.token_id}",
         {
-            "cluster": cluster,
+            "cluster": req.cluster,
             "tenant": data["tenant"],
             "pool": pool.name,
-            "token_id": issued["token_id"],
-            "expires": issued["expires"],
+            "token_id": issued.token_id,
+            "expires": issued.expires,
         },
     )
     ca_pem = _ca_of(data["kubeconfig"])
-    return {
-        "cluster": cluster,
-        "pool": pool.name,
-        "token_id": issued["token_id"],
-        "token": issued["token"],
-        "expires": issued["expires"],
-        "server": issued["server"],
-        "ca_cert_hash": issued["ca_cert_hash"],
-        "command": join_command(
-            server=issued["server"], token=issued["token"], ca_cert_hash=issued["ca_cert_hash"], pool=pool
+    return JoinCommand(
+        cluster=req.cluster,
+        pool=pool.name,
+        token_id=issued.token_id,
+        token=issued.token,
+        expires=issued.expires,
+        server=issued.server,
+        ca_cert_hash=issued.ca_cert_hash,
+        command=join_command(server=issued.server, token=issued.token, ca_cert_hash=issued.ca_cert_hash, pool=pool),
+        bootstrap_kubeconfig=yaml.safe_dump(
+            bootstrap_kubeconfig(server=issued.server, token=issued.token, ca_pem=ca_pem)
         ),
-        "bootstrap_kubeconfig": yaml.safe_dump(
-            bootstrap_kubeconfig(server=issued["server"], token=issued["token"], ca_pem=ca_pem)
-        ),
-    }
+    )
 
 
 async def _forget_expired_tokens(cluster: str) -> None:

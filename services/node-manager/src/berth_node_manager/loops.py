@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 
 class LoopSettings:
-    interval_seconds = float(os.environ.get("BERTH_NODE_MANAGER_LOOP_SECONDS", "15"))
+    """The loop's period and policies (``bootstrap`` sets them from the settings)."""
+
+    interval_seconds = 15.0
     autoscaler = AutoscalerPolicy()
     repair = RepairPolicy()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import handlers, joins, loops  # noqa: F401  (declare themselves on the app)
-from .app import app
+from .app import app as app
+from .bootstrap import bootstrap
 
 
 def main() -> None:
-    app.main()
+    bootstrap().main()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
-"""What the handlers share: API clients per cluster, the clock, and writing facts with a record."""
+"""What the handlers share: the wired dependencies (API clients per cluster, the clock, the node
+quota check), and writing facts with a record."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from berth_common.bus import Context, QueryError, Transient
+from berth_common.bus import Context, Transient
 from berth_common.events import Envelope, new_id, registry
 from berth_common.store import AlreadyExists, Store
 from berth_schema.node import CommandFailed
@@ -18,22 +20,30 @@ from .domain.clock import Clock, SystemClock
 from .kube.connect import Connections
 from .kube.rawapi import KubeError
 from .operations import ClusterOps
+from .quota import AskClusterManager, NodeQuotaCheck
 from .state import OPERATIONS, Unknown, load_cluster
 
 log = logging.getLogger(__name__)
 SOURCE = "/berth/node-manager"
-connections = Connections()
 
 
-class Runtime:
-    clock: Clock = SystemClock()
+@dataclass
+class Wiring:
+    """The dependencies the handlers and loops use; ``bootstrap`` sets them (defaults: the real ones)."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    connections: Connections = field(default_factory=Connections)
+    quota: NodeQuotaCheck = field(default_factory=lambda: AskClusterManager(app.bus.ask))
+
+
+wiring = Wiring()
 
 
 async def ops_for(store: Store, cluster: str, *, tenant: str | None = None) -> ClusterOps:
     data = await load_cluster(store, cluster, tenant=tenant)
-    api = await connections.client(cluster, data["kubeconfig"])
+    api = await wiring.connections.client(cluster, data["kubeconfig"])
     return ClusterOps(
-        api, cluster=cluster, node_cidr=data["node_cidr"], simulated=data["simulated"], clock=Runtime.clock
+        api, cluster=cluster, node_cidr=data["node_cidr"], simulated=data["simulated"], clock=wiring.clock
     )
 
 
@@ -53,14 +63,6 @@ async def record(
     except AlreadyExists:
         log.info("operation %s already recorded", key)
     app.wake_relay()
-
-
-def required(req: dict[str, Any], name: str) -> str:
-    """A query's required text argument, or a 400 naming it."""
-    value = req.get(name)
-    if not isinstance(value, str) or not value:
-        raise QueryError(400, f"{name}: required")
-    return value
 
 
 def operation_key() -> str:

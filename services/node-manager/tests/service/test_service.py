@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import yaml
+from berth_common.bus import QueryError
 from berth_common.events import Envelope
-from berth_common.runtime.settings import ServiceSettings
 from berth_common.store.memory import MemoryStore
-from berth_node_manager import handlers, loops  # noqa: F401  (declare themselves on the app)
+from berth_node_manager import loops
 from berth_node_manager.app import app
+from berth_node_manager.bootstrap import bootstrap
 from berth_node_manager.domain.clock import FakeClock, SystemClock
 from berth_node_manager.operations import ClusterOps
-from berth_node_manager.runtime import Runtime
+from berth_node_manager.quota import QuotaRefused
+from berth_node_manager.settings import NodeManagerSettings
 from berth_node_manager.state import CLUSTERS, load_pool
 from berth_schema.node import (
     AddNode,
@@ -44,9 +46,24 @@ from .support import deployment, eventually
 TENANT = "t1"
 
 
-class Facts:
+class Quota:
+    """The tenant node limit as cluster-manager would answer it; unlimited unless a test sets one."""
+
     def __init__(self) -> None:
+        self.limit: int | None = None
+        self.asked: list[tuple[str, str, int]] = []
+
+    async def ensure(self, *, tenant: str, cluster: str, adding: int, field: str) -> None:
+        self.asked.append((tenant, cluster, adding))
+        if self.limit is not None and adding > self.limit:
+            raise QuotaRefused(f"{field}: adding {adding} node(s) is refused: the tenant node limit is {self.limit}")
+
+
+class Facts:
+    def __init__(self, clock: FakeClock, quota: Quota) -> None:
         self.seen: list[Envelope] = []
+        self.clock = clock
+        self.quota = quota
 
     def of(self, name: str, **match: Any) -> list[Envelope]:
         return [
@@ -70,12 +87,17 @@ async def _now(value: list[Envelope]) -> list[Envelope]:
 async def service(
     nats_server: NatsServer, kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Facts]:
-    settings = ServiceSettings(
-        nats_url=nats_server.url, data_dir=tmp_path_factory.mktemp("nm"), http_port=0, log_json=False
+    settings = NodeManagerSettings(
+        nats_url=nats_server.url,
+        data_dir=tmp_path_factory.mktemp("nm"),
+        http_port=0,
+        log_json=False,
+        node_manager_loop_seconds=3600,  # the tests run the loop steps themselves
     )
-    loops.LoopSettings.interval_seconds = 3600  # the tests run the loop steps themselves
+    clock, quota = FakeClock(SystemClock().now()), Quota()
+    assert bootstrap(settings, clock=clock, quota=quota) is app
     await app.start(settings, store=MemoryStore())
-    facts = Facts()
+    facts = Facts(clock, quota)
 
     async def follow() -> None:
         async for _, env in app.bus.events(subjects=["berth.evt.node.>"]):
@@ -194,7 +216,7 @@ async def test_bad_commands_fail_with_a_reason(service: Facts, cluster: str) -> 
 async def test_autoscaler_step_records_decisions_and_scales(
     service: Facts, cluster: str, kube_cluster: KubeCluster
 ) -> None:
-    Runtime.clock = FakeClock(SystemClock().now())
+    service.clock.advance(SystemClock().now() - service.clock.now())
     await send(
         CreatePool.model_validate(
             {
@@ -225,7 +247,6 @@ async def test_autoscaler_step_records_decisions_and_scales(
         blocked = await service.wait("autoscale-decided", cluster=cluster, action="no-scale-up")
         assert "at their max: auto (2/2)" in blocked.data["reason"]
         await k8s.CoreV1Api(api).delete_namespace(cluster)
-    Runtime.clock = SystemClock()
 
 
 async def test_upgrade_pools_replaces_nodes_one_at_a_time(service: Facts, cluster: str) -> None:
@@ -252,50 +273,45 @@ async def _count(items: list[Envelope], n: int) -> bool:
 async def test_repair_step_reports_not_ready_and_replaces_the_node(
     service: Facts, cluster: str, kube_cluster: KubeCluster
 ) -> None:
-    clock = FakeClock(SystemClock().now())
-    Runtime.clock = clock
-    try:
-        await send(
-            CreatePool.model_validate(
-                {"cluster": cluster, "tenant": TENANT, "name": "rp", "flavour": "2c4g", "count": 3}
-            )
+    clock = service.clock
+    clock.advance(SystemClock().now() - clock.now())
+    await send(
+        CreatePool.model_validate({"cluster": cluster, "tenant": TENANT, "name": "rp", "flavour": "2c4g", "count": 3})
+    )
+    await eventually(lambda: _count(service.of("added", cluster=cluster, pool="rp"), 3), what="the rp nodes")
+    async with kube_cluster.client() as api:
+        ops = ClusterOps(api, cluster=cluster, node_cidr="10.88.0.0/16")
+        pool, _ = await load_pool(app.store, cluster, "rp")
+        # one node kwok does not manage, reporting NotReady
+        [broken] = await ops.add_nodes(pool.model_copy(update={"count": 4}), 1, simulated=False)
+        now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        await k8s.CoreV1Api(api).patch_node_status(
+            broken,
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "Ready",
+                            "status": "False",
+                            "reason": "KubeletDown",
+                            "message": "test",
+                            "lastHeartbeatTime": now,
+                            "lastTransitionTime": now,
+                        }
+                    ]
+                }
+            },
         )
-        await eventually(lambda: _count(service.of("added", cluster=cluster, pool="rp"), 3), what="the rp nodes")
-        async with kube_cluster.client() as api:
-            ops = ClusterOps(api, cluster=cluster, node_cidr="10.88.0.0/16")
-            pool, _ = await load_pool(app.store, cluster, "rp")
-            # one node kwok does not manage, reporting NotReady
-            [broken] = await ops.add_nodes(pool.model_copy(update={"count": 4}), 1, simulated=False)
-            now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            await k8s.CoreV1Api(api).patch_node_status(
-                broken,
-                {
-                    "status": {
-                        "conditions": [
-                            {
-                                "type": "Ready",
-                                "status": "False",
-                                "reason": "KubeletDown",
-                                "message": "test",
-                                "lastHeartbeatTime": now,
-                                "lastTransitionTime": now,
-                            }
-                        ]
-                    }
-                },
-            )
-        assert await loops.repair_step(cluster) == []
-        nr = await service.wait("not-ready", cluster=cluster, node=broken)
-        assert nr.data["pool"] == "rp"
-        clock.advance(301)
-        [repaired] = await loops.repair_step(cluster)
-        assert list(repaired.replaced) == [broken] and not repaired.held
-        fact = await service.wait("repaired", cluster=cluster, pool="rp")
-        assert fact.data["replaced"][broken].startswith(f"{cluster}-rp-")
-        rows = (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster, "pool": "rp"}))["items"]
-        assert broken not in {r["name"] for r in rows} and len(rows) == 4
-    finally:
-        Runtime.clock = SystemClock()
+    assert await loops.repair_step(cluster) == []
+    nr = await service.wait("not-ready", cluster=cluster, node=broken)
+    assert nr.data["pool"] == "rp"
+    clock.advance(301)
+    [repaired] = await loops.repair_step(cluster)
+    assert list(repaired.replaced) == [broken] and not repaired.held
+    fact = await service.wait("repaired", cluster=cluster, pool="rp")
+    assert fact.data["replaced"][broken].startswith(f"{cluster}-rp-")
+    rows = (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster, "pool": "rp"}))["items"]
+    assert broken not in {r["name"] for r in rows} and len(rows) == 4
 
 
 async def test_add_and_remove_node_change_the_pool(service: Facts, cluster: str) -> None:
@@ -314,3 +330,36 @@ async def test_add_and_remove_node_change_the_pool(service: Facts, cluster: str)
     assert pool["count"] == 2
     rows = (await app.bus.request("node-manager", "list-nodes", {"cluster": cluster, "pool": "ar"}))["items"]
     assert len(rows) == 2 and victim not in {r["name"] for r in rows}
+
+
+async def test_the_tenant_node_limit_refuses_adding_nodes(service: Facts, cluster: str) -> None:
+    service.quota.limit = 2
+    try:
+        big = await send(
+            CreatePool.model_validate(
+                {"cluster": cluster, "tenant": TENANT, "name": "big", "flavour": "2c4g", "count": 3}
+            )
+        )
+        failed = await service.wait("command-failed", cluster=cluster, command="create-pool")
+        assert failed.correlationid == big.id and "the tenant node limit is 2" in failed.data["reason"]
+        with pytest.raises(QueryError) as missing:
+            await app.bus.request("node-manager", "get-pool", {"cluster": cluster, "pool": "big"})
+        assert missing.value.code == 404
+
+        await send(
+            CreatePool.model_validate(
+                {"cluster": cluster, "tenant": TENANT, "name": "lim", "flavour": "2c4g", "count": 1}
+            )
+        )
+        await eventually(lambda: _count(service.of("added", cluster=cluster, pool="lim"), 1), what="the lim node")
+        await send(ScalePool(cluster=cluster, tenant=TENANT, pool="lim", delta=3))
+        failed = await service.wait("command-failed", cluster=cluster, command="scale-pool")
+        assert failed.data["reason"].startswith("delta: adding 3 node(s) is refused")
+        await send(AddNode(cluster=cluster, tenant=TENANT, pool="lim", count=5))
+        failed = await service.wait("command-failed", cluster=cluster, command="add-node")
+        assert failed.data["reason"].startswith("count: adding 5 node(s) is refused")
+        pool = await app.bus.request("node-manager", "get-pool", {"cluster": cluster, "pool": "lim"})
+        assert pool["count"] == 1
+        assert {(TENANT, cluster, 3), (TENANT, cluster, 1), (TENANT, cluster, 5)} <= set(service.quota.asked)
+    finally:
+        service.quota.limit = None

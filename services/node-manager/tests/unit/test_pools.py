@@ -5,6 +5,7 @@ from berth_node_manager.domain.nodes import node_manifest, node_row
 from berth_node_manager.domain.pools import Autoscaling, Flavour, allocate_ip, new_node_name, scale_target
 from berth_node_manager.domain.quantity import parse_quantity
 from berth_schema.node.labels import Taint, merge_taints
+from berth_schema.node.queries import NodeList, PoolList
 from pydantic import ValidationError
 
 from .factories import pool
@@ -98,6 +99,20 @@ def test_manifest_becomes_a_table_row() -> None:
         "4c8g",
         "Unknown,SchedulingDisabled",
     )
+    # the list-nodes reply row carries display_status, and reads back as itself
+    dumped = NodeList(items=[imported]).model_dump(mode="json")
+    assert dumped["items"][0]["display_status"] == "Unknown,SchedulingDisabled"
+    assert NodeList.model_validate(dumped).items == [imported]
+
+
+def test_a_stored_pool_is_its_get_pool_reply() -> None:
+    p = pool(labels={"app-tier": "web"}, version="v1.36.3")
+    assert p.detail().model_dump(mode="json") == p.model_dump(mode="json")
+    assert PoolList(items=[p.detail()]).model_dump(mode="json")["items"][0]["flavour"] == {
+        "cpu": 2,
+        "memory_gib": 4,
+        "disk_gib": 40,
+    }
 
 
 def test_merge_taints_in_place() -> None:

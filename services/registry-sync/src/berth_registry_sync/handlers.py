@@ -27,12 +27,27 @@ from berth_schema.registry import (
 )
 from berth_schema.registry.dr import DrState
 from berth_schema.registry.policies import PolicySpec, Triggers
-from berth_schema.registry.registries import RegistrySpec
+from berth_schema.registry.queries import (
+    DrStatus,
+    ExecutionDetail,
+    ExecutionList,
+    GetDrStatus,
+    GetExecution,
+    ListExecutions,
+    ListPolicies,
+    ListRegistries,
+    PolicyInfo,
+    PolicyList,
+    RegistryInfo,
+    RegistryList,
+)
+from berth_schema.registry.registries import REDACTED, RegistrySpec
 
 from .app import app
+from .deps import now, wiring
 from .domain.executions import Execution, Task
 from .domain.webhooks import BadPayload, Pushed, parse_notification
-from .runner import SOURCE, Runner, now
+from .runner import SOURCE, Runner
 from .state import (
     DR_PAIRS,
     EXECUTIONS,
@@ -202,6 +217,7 @@ async def execute(
         heartbeat=ctx.in_progress,
         on_tasks=_dr_synced,
         wake=app.wake_relay,
+        clients=wiring.clients,
     )
     result = await runner.run(only=only, tasks=tasks, resume=resume)
     await update(
@@ -384,66 +400,62 @@ async def dr_switch(cmd: DrSwitch, ctx: Context) -> None:
 
 
 # --- queries -----------------------------------------------------------------------------------------
-def _tenant(req: dict[str, Any]) -> str:
-    t = req.get("tenant")
-    if not isinstance(t, str) or not t:
-        raise QueryError(400, "tenant: required")
-    return t
-
-
-@app.query("list-registries")
-async def list_registries(req: dict[str, Any]) -> dict[str, Any]:
-    recs = await app.store.collection(REGISTRIES).list(where={"tenant": _tenant(req)}, limit=1000)
+@app.query(ListRegistries)
+async def list_registries(req: ListRegistries) -> RegistryList:
+    recs = await app.store.collection(REGISTRIES).list(where={"tenant": req.tenant}, limit=1000)
     # the stored documents hold no password; redact again in case an older write did
-    return {"items": [{**r.data, "password": "********" if r.data.get("password") else None} for r in recs]}
+    return RegistryList(
+        items=[
+            RegistryInfo.model_validate({**r.data, "password": REDACTED if r.data.get("password") else None})
+            for r in recs
+        ]
+    )
 
 
-@app.query("list-policies")
-async def list_policies(req: dict[str, Any]) -> dict[str, Any]:
-    recs = await app.store.collection(POLICIES).list(where={"tenant": _tenant(req)}, limit=1000)
-    return {"items": [{**r.data["spec"], "schedule": r.data.get("schedule", {})} for r in recs]}
+@app.query(ListPolicies)
+async def list_policies(req: ListPolicies) -> PolicyList:
+    recs = await app.store.collection(POLICIES).list(where={"tenant": req.tenant}, limit=1000)
+    return PolicyList(
+        items=[PolicyInfo.model_validate({**r.data["spec"], "schedule": r.data.get("schedule", {})}) for r in recs]
+    )
 
 
-@app.query("get-execution")
-async def get_execution(req: dict[str, Any]) -> dict[str, Any]:
+@app.query(GetExecution)
+async def get_execution(req: GetExecution) -> ExecutionDetail:
     try:
-        ex = await load_execution(app.store, _tenant(req), str(req.get("id", "")))
+        ex = await load_execution(app.store, req.tenant, req.id)
     except NotDefined as e:
         raise QueryError(404, str(e)) from e
-    return ex.summary() | {"tasks": [t.model_dump(mode="json") for t in ex.tasks]}
+    return ex.detail()
 
 
-@app.query("list-executions")
-async def list_executions(req: dict[str, Any]) -> dict[str, Any]:
-    where: dict[str, Any] = {"tenant": _tenant(req)}
-    if req.get("policy"):
-        where["policy"] = str(req["policy"])
-    limit = int(req.get("limit", 100))
-    if not 1 <= limit <= 1000:
-        raise QueryError(400, "limit: must be between 1 and 1000")
+@app.query(ListExecutions)
+async def list_executions(req: ListExecutions) -> ExecutionList:
+    where: dict[str, Any] = {"tenant": req.tenant}
+    if req.policy:
+        where["policy"] = req.policy
     recs = await app.store.collection(EXECUTIONS).list(where=where, limit=1000)
     items = sorted((Execution.model_validate(r.data) for r in recs), key=lambda e: e.started_at, reverse=True)
-    return {"items": [e.summary() for e in items[:limit]]}
+    return ExecutionList(items=[e.summary() for e in items[: req.limit]])
 
 
-@app.query("dr-status")
-async def dr_status(req: dict[str, Any]) -> dict[str, Any]:
-    tenant = _tenant(req)
+@app.query(GetDrStatus)
+async def dr_status(req: GetDrStatus) -> DrStatus:
     try:
-        st = await load_dr(app.store, tenant, str(req.get("pair", "")))
-        pull = await load_registry(app.store, tenant, st.pull_registry)
+        st = await load_dr(app.store, req.tenant, req.pair)
+        pull = await load_registry(app.store, req.tenant, st.pull_registry)
     except NotDefined as e:
         raise QueryError(404, str(e)) from e
     lag = st.lag(now())
-    return {
-        "pair": st.spec.name,
-        "primary": st.spec.primary,
-        "standby": st.spec.standby,
-        "active": st.active,
-        "pull_registry": st.pull_registry,
-        "pull_endpoint": pull.url,
-        "switched_at": st.switched_at,
-        "switch_reason": st.switch_reason,
-        "lag_seconds": lag,
-        "max_lag_seconds": max(lag.values(), default=0.0),
-    }
+    return DrStatus(
+        pair=st.spec.name,
+        primary=st.spec.primary,
+        standby=st.spec.standby,
+        active=st.active,
+        pull_registry=st.pull_registry,
+        pull_endpoint=pull.url,
+        switched_at=st.switched_at,
+        switch_reason=st.switch_reason,
+        lag_seconds=lag,
+        max_lag_seconds=max(lag.values(), default=0.0),
+    )

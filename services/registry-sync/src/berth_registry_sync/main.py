@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import handlers, scheduler  # noqa: F401  (they declare handlers, queries and loops on the app)
-from .app import app
+from .app import app as app
+from .bootstrap import bootstrap
 
 
 def main() -> None:
-    app.main()
+    bootstrap().main()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 
 from berth_common.events import Envelope, registry
 from berth_common.store import Store
@@ -23,8 +22,9 @@ from berth_schema.registry.policies import PolicySpec
 from berth_schema.registry.registries import RegistrySpec
 from pydantic import BaseModel
 
+from .deps import ClientFactory, now, registry_client
 from .domain.executions import Execution, Task, plan, referrers_tag
-from .oci import Copier, CopyOptions, Endpoint, RegistryClient, RegistryError, TokenBucket
+from .oci import Copier, CopyOptions, RegistryClient, RegistryError, TokenBucket
 from .state import EXECUTIONS
 
 log = logging.getLogger(__name__)
@@ -32,17 +32,6 @@ SOURCE = "registry-sync"
 
 Heartbeat = Callable[[], Awaitable[None]]
 TaskDone = Callable[[Execution, Sequence[Task]], Awaitable[None]]
-
-
-def client_for(spec: RegistrySpec, **kwargs: object) -> RegistryClient:
-    endpoint = Endpoint(
-        url=spec.url,
-        username=spec.username,
-        password=spec.password.get_secret_value() if spec.password is not None else None,
-        insecure=spec.insecure,
-        ca_bundle=spec.ca_bundle,
-    )
-    return RegistryClient(endpoint, **kwargs)  # type: ignore[arg-type]
 
 
 _BUCKETS: dict[tuple[str, str], TokenBucket] = {}
@@ -58,10 +47,6 @@ def policy_bucket(policy: PolicySpec) -> TokenBucket | None:
     if bucket is None or bucket.rate != rate:
         bucket = _BUCKETS[(policy.tenant, policy.name)] = TokenBucket(rate)
     return bucket
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Runner:
@@ -80,11 +65,13 @@ class Runner:
         on_tasks: TaskDone | None = None,
         wake: Callable[[], None] | None = None,
         flush_every: float = 0.5,
+        clients: ClientFactory = registry_client,
     ) -> None:
         self.store, self.policy, self.execution = store, policy, execution
         self.source, self.destination = source, destination
         self.attrs, self.heartbeat, self.on_tasks, self.wake = attrs, heartbeat, on_tasks, wake
         self.flush_every = flush_every
+        self.clients = clients
         self._done: list[Task] = []
         self._kept: dict[str, set[str]] = {}
         self._last_flush = time.monotonic()
@@ -105,7 +92,7 @@ class Runner:
         started = time.monotonic()
         beat = asyncio.create_task(self._beat()) if self.heartbeat else None
         try:
-            async with client_for(self.source) as src, client_for(self.destination) as dst:
+            async with self.clients(self.source) as src, self.clients(self.destination) as dst:
                 try:
                     await src.ping()
                     await dst.ping()

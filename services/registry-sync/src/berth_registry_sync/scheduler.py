@@ -14,11 +14,10 @@ from berth_schema.registry import RunPolicy
 from berth_schema.registry.policies import PolicySpec
 
 from .app import app
-from .runner import now
+from .deps import now, wiring
 from .state import POLICIES
 
 log = logging.getLogger(__name__)
-TICK = 10.0
 
 
 def due(spec: PolicySpec, schedule: dict[str, Any], at: datetime) -> tuple[str, dict[str, Any]] | None:
@@ -78,4 +77,4 @@ async def schedule_loop(svc: ServiceApp) -> None:
             await tick(svc)
         except Exception:
             log.exception("scheduler tick failed")
-        await asyncio.sleep(TICK)
+        await asyncio.sleep(wiring.scheduler_tick)

@@ -82,3 +82,42 @@ from .messages import (
 from .messages import (
     UpgradePools as UpgradePools,
 )
+from .queries import (
+    GetJoinCommand as GetJoinCommand,
+)
+from .queries import (
+    GetNode as GetNode,
+)
+from .queries import (
+    GetPool as GetPool,
+)
+from .queries import (
+    JoinCommand as JoinCommand,
+)
+from .queries import (
+    ListNodes as ListNodes,
+)
+from .queries import (
+    ListPools as ListPools,
+)
+from .queries import (
+    NodeDetail as NodeDetail,
+)
+from .queries import (
+    NodeList as NodeList,
+)
+from .queries import (
+    NodeRow as NodeRow,
+)
+from .queries import (
+    NodeStatus as NodeStatus,
+)
+from .queries import (
+    PoolDetail as PoolDetail,
+)
+from .queries import (
+    PoolList as PoolList,
+)
+from .queries import (
+    Source as Source,
+)

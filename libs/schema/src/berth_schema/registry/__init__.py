@@ -49,3 +49,57 @@ from .messages import (
 from .messages import (
     RunPolicy as RunPolicy,
 )
+from .queries import (
+    DrStatus as DrStatus,
+)
+from .queries import (
+    ExecStatus as ExecStatus,
+)
+from .queries import (
+    ExecutionDetail as ExecutionDetail,
+)
+from .queries import (
+    ExecutionList as ExecutionList,
+)
+from .queries import (
+    ExecutionSummary as ExecutionSummary,
+)
+from .queries import (
+    ExecutionTask as ExecutionTask,
+)
+from .queries import (
+    GetDrStatus as GetDrStatus,
+)
+from .queries import (
+    GetExecution as GetExecution,
+)
+from .queries import (
+    ListExecutions as ListExecutions,
+)
+from .queries import (
+    ListPolicies as ListPolicies,
+)
+from .queries import (
+    ListRegistries as ListRegistries,
+)
+from .queries import (
+    PolicyInfo as PolicyInfo,
+)
+from .queries import (
+    PolicyList as PolicyList,
+)
+from .queries import (
+    PolicySchedule as PolicySchedule,
+)
+from .queries import (
+    RegistryInfo as RegistryInfo,
+)
+from .queries import (
+    RegistryList as RegistryList,
+)
+from .queries import (
+    TaskStatus as TaskStatus,
+)
+from .queries import (
+    Trigger as Trigger,
+)

@@ -29,6 +29,8 @@ from berth_schema.node.drain import (
 from .selectors import selector_matches
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class PodRef:
     namespace: str

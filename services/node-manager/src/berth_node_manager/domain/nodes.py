@@ -1,46 +1,22 @@
-"""Nodes as the seed's node table (节点管理) shows them, the Node manifest a pool's node gets,
-and node health read from the Ready condition. Inputs are Node objects as JSON dicts."""
+"""Nodes as the seed's node table (节点管理) shows them (``NodeRow``, the list-nodes reply row, lives
+in the schema), the Node manifest a pool's node gets, and node health read from the Ready
+condition. Inputs are Node objects as JSON dicts."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from berth_schema.node.labels import FLAVOUR_LABEL, POOL_LABEL, VERSION_LABEL, ZONE_LABEL, Taint
-from pydantic import BaseModel
+from berth_schema.node.queries import NodeRow as NodeRow
+from berth_schema.node.queries import NodeStatus as NodeStatus
+from berth_schema.node.queries import Source as Source
 
 from .pools import NodePool
 from .quantity import cores, gib
 
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 SOURCE_ANNOTATION = "berth.io/source"
-Source = Literal["created", "joined", "imported"]
-NodeStatus = Literal["Ready", "NotReady", "Unknown"]
-
-
-class NodeRow(BaseModel):
-    """One row of the node table: name, status, pool, flavour, allocatable CPU and memory, private
-    IP, elastic IP, zone, source — plus what the row's actions need."""
-
-    name: str
-    status: NodeStatus
-    schedulable: bool
-    pool: str
-    flavour: str
-    allocatable_cpu: float
-    allocatable_memory_gib: float
-    private_ip: str
-    public_ip: str
-    zone: str
-    source: Source
-    version: str
-    labels: dict[str, str]
-    taints: list[Taint]
-    created: str
-
-    @property
-    def display_status(self) -> str:
-        return self.status if self.schedulable else f"{self.status},SchedulingDisabled"
 
 
 def ready_condition(node: dict[str, Any]) -> dict[str, Any] | None:

@@ -39,14 +39,18 @@ from berth_schema.node.pools import (
 from berth_schema.node.pools import (
     UpgradeStrategy as UpgradeStrategy,
 )
+from berth_schema.node.queries import PoolDetail
+from pydantic import ConfigDict
 
 
-class NodePool(PoolSpec):
-    """A pool as stored: the spec plus the cluster it belongs to and the version its nodes run."""
+class NodePool(PoolDetail):
+    """A pool as stored: the spec plus the cluster it belongs to and the version its nodes run (the
+    fields of the get-pool reply), and what node-manager derives from it."""
 
-    cluster: str
-    tenant: str
-    version: str = ""
+    model_config = ConfigDict(extra="ignore")
+
+    def detail(self) -> PoolDetail:
+        return PoolDetail.model_validate(self.model_dump())
 
     @property
     def key(self) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import yaml
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import new_client_from_config_dict
 
 
-def parse_kubeconfig(text: str) -> dict[str, object]:
+def parse_kubeconfig(text: str) -> dict[str, Any]:
     """Validate a kubeconfig enough to fail early with a clear message (never echoing its secrets)."""
     try:
         data = yaml.safe_load(text)
@@ -23,10 +25,19 @@ def parse_kubeconfig(text: str) -> dict[str, object]:
     return data
 
 
-class Connections:
-    """A cache of API clients keyed by cluster; a changed kubeconfig replaces the client."""
+ApiFactory = Callable[[dict[str, Any]], Awaitable[ApiClient]]
 
-    def __init__(self) -> None:
+
+async def api_from_kubeconfig(config: dict[str, Any]) -> ApiClient:
+    return await new_client_from_config_dict(config)
+
+
+class Connections:
+    """A cache of API clients keyed by cluster; a changed kubeconfig replaces the client.
+    ``factory`` makes a client from a parsed kubeconfig."""
+
+    def __init__(self, factory: ApiFactory = api_from_kubeconfig) -> None:
+        self._factory = factory
         self._clients: dict[str, tuple[str, ApiClient]] = {}
         self._lock = asyncio.Lock()
 
@@ -36,7 +47,7 @@ class Connections:
             cached = self._clients.get(cluster)
             if cached is not None and cached[0] == digest:
                 return cached[1]
-            api = await new_client_from_config_dict(parse_kubeconfig(kubeconfig))
+            api = await self._factory(parse_kubeconfig(kubeconfig))
             self._clients[cluster] = (digest, api)
             if cached is not None:
                 await cached[1].close()

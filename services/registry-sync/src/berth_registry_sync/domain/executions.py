@@ -5,27 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal
 
 from berth_schema.registry.policies import PolicySpec
-from pydantic import BaseModel, Field
+from berth_schema.registry.queries import ExecStatus, ExecutionDetail, ExecutionSummary, ExecutionTask, Trigger
+from pydantic import BaseModel, ConfigDict, Field
 
-Trigger = Literal["manual", "cron", "webhook", "reconcile", "retry", "dr"]
-TaskStatus = Literal["pending", "copied", "skipped", "exists", "would-copy", "deleted", "would-delete", "failed"]
-ExecStatus = Literal["running", "succeeded", "failed"]
 DONE_OK = frozenset({"copied", "skipped", "exists", "would-copy", "deleted", "would-delete"})
 
 
-class Task(BaseModel):
-    repository: str  # at the source
-    destination: str  # repository at the destination
-    tag: str
-    action: Literal["copy", "delete"] = "copy"
-    status: TaskStatus = "pending"
-    digest: str | None = None
-    bytes: int = 0
-    duration: float = 0.0
-    error: str | None = None
+class Task(ExecutionTask):
+    """A task as the runner keeps it (the fields are the execution reply's task rows)."""
+
+    model_config = ConfigDict(extra="ignore")
 
     @property
     def key(self) -> str:
@@ -62,11 +53,13 @@ class Execution(BaseModel):
     def failures(self) -> list[Task]:
         return [t for t in self.tasks if t.status in ("failed", "pending")]
 
-    def summary(self) -> dict[str, object]:
-        data = self.model_dump(mode="json", exclude={"tasks"})
-        data["counts"] = self.counts()
-        data["bytes"] = self.bytes
-        return data
+    def summary(self) -> ExecutionSummary:
+        return ExecutionSummary(**self.model_dump(exclude={"tasks"}), counts=self.counts(), bytes=self.bytes)
+
+    def detail(self) -> ExecutionDetail:
+        return ExecutionDetail(
+            **self.summary().model_dump(), tasks=[ExecutionTask.model_validate(t.model_dump()) for t in self.tasks]
+        )
 
 
 def plan(
