@@ -19,7 +19,7 @@ def test_every_command_is_named_after_its_service_and_versioned() -> None:
     for spec in contract.product_messages(registry):
         if spec.kind == "command":
             service, verb = spec.subject.removeprefix("berth.cmd.").split(".")
-            assert spec.type == f"berth.cmd.{service}.{verb}.v1" or spec.type.startswith(f"berth.cmd.{service}.{verb}.v")
+            assert spec.type.startswith(f"berth.cmd.{service}.{verb}.v"), spec.type
 
 
 def test_declared_senders_consumers_and_askers_name_real_messages() -> None:
@@ -29,7 +29,7 @@ def test_declared_senders_consumers_and_askers_name_real_messages() -> None:
         for subject in sent:
             assert subject in subjects, f"{service} declares it sends {subject}, which the schema does not define"
             assert wiring.owner_of_subject(subject) != service
-    for service, facts in wiring.CONSUMES_FACTS.items():
+    for facts in wiring.CONSUMES_FACTS.values():
         for subject in facts:
             assert subject in subjects and subject.startswith("berth.evt."), subject
     for service, asked in wiring.ASKS.items():

@@ -188,6 +188,8 @@ class Bus:
         connect_timeout: float = 2.0,
         max_wait: float | None = None,
         publish_timeout: float = 5.0,
+        user: str | None = None,
+        password: str | None = None,
     ) -> None:
         """Connect, retrying with backoff (forever unless ``max_wait``); reconnects forever."""
         self._closing = False
@@ -202,6 +204,8 @@ class Bus:
                 self._nc = await nats.connect(
                     servers=urls,
                     name=name or self.service,
+                    user=user,
+                    password=password,
                     connect_timeout=max(1, round(connect_timeout)),
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,

@@ -132,7 +132,12 @@ class ServiceApp:
         instance = settings.instance or f"{socket.gethostname()}-{os.getpid()}"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._store = store or open_store(settings.store_url_for(self.name))
-        await self.bus.connect(servers=settings.nats_servers(), name=f"{self.name}-{instance}")
+        await self.bus.connect(
+            servers=settings.nats_servers(),
+            name=f"{self.name}-{instance}",
+            user=settings.nats_user or None,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+        )
         await self.bus.provision(StreamConfig(replicas=settings.stream_replicas))
         if self.collections:
             self._relay = OutboxRelay(self._store, self._publish, collections=self.collections)

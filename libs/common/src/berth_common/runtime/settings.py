@@ -19,6 +19,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BERTH_", extra="ignore")
 
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str = Field(default="", description="this service's NATS user (its bus permissions); empty: none")
+    nats_password: SecretStr | None = None
     store_url: str = ""
     data_dir: Path = Path(".berth")
     http_host: str = "127.0.0.1"
