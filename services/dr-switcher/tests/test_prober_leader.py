@@ -8,8 +8,8 @@ from berth_common.store.memory import MemoryStore
 from berth_dr_switcher import state
 from berth_dr_switcher.config import Deps, DrSettings
 from berth_dr_switcher.domain.group import DrGroup
-from berth_dr_switcher.domain.spec import parse_spec
 from berth_dr_switcher.prober import ProberLoop
+from berth_schema.dr.spec import parse_spec
 from dr_harness.harness import eventually, group_spec
 from dr_harness.sites import Site
 

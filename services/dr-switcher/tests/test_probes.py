@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from berth_dr_switcher.adapters.probes import Prober
-from berth_dr_switcher.domain.spec import DnsProbe, HttpProbe, TcpProbe
+from berth_schema.dr.spec import DnsProbe, HttpProbe, TcpProbe
 from berth_testkit.powerdns import PowerDNS
 from berth_testkit.procs import free_port
 from dr_harness.harness import RECORD, create_zone

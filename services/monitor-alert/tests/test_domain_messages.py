@@ -10,12 +10,12 @@ from typing import Literal
 
 import pytest
 from berth_monitor_alert.domain import outbound, signing
-from berth_monitor_alert.domain.channels import Channel, Mentions
 from berth_monitor_alert.domain.payload import Alert
 from berth_monitor_alert.domain.ratelimit import SlidingWindow, TokenBucket
 from berth_monitor_alert.domain.retry import Backoff
 from berth_monitor_alert.domain.splitting import split_message
 from berth_monitor_alert.domain.templates import TemplateInvalid, check_template, render, sample_alerts
+from berth_schema.alert.channels import Channel, Mentions
 
 NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 

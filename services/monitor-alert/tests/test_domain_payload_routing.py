@@ -4,12 +4,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from berth_monitor_alert.domain.channels import Channel
 from berth_monitor_alert.domain.escalation import due_escalations
-from berth_monitor_alert.domain.matchers import Matcher
 from berth_monitor_alert.domain.payload import PayloadInvalid, dedupe_key, parse_payload
-from berth_monitor_alert.domain.routing import Route, route
+from berth_monitor_alert.domain.routing import route
 from berth_monitor_alert.domain.silences import Silence, silenced_by
+from berth_schema.alert.channels import Channel
+from berth_schema.alert.matchers import Matcher
+from berth_schema.alert.routing import Route
 
 
 def payload(**over: Any) -> dict[str, Any]:

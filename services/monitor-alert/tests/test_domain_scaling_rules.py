@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 from berth_monitor_alert.domain.rulepacks import PACK, render_rules
-from berth_monitor_alert.domain.scaling import ScalingPolicy, alert_direction, decide, metric_direction
+from berth_monitor_alert.domain.scaling import alert_direction, decide, metric_direction
+from berth_schema.alert.scaling import ScalingPolicy
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -19,33 +19,13 @@ from berth_schema.dr import (
     Switchover,
     UpdateGroup,
 )
-from pydantic import ValidationError
 
 from . import facts, groups, state
 from .app import app
 from .config import deps
 from .domain.group import DrGroup
-from .domain.spec import GroupSpec, parse_spec
 from .domain.status import SwitchKind
 from .prober import ProberLoop
-
-
-def _invalid(exc: ValidationError) -> Poison:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "spec"
-    return Poison(f"invalid DR group: spec.{loc}: {err['msg']}")
-
-
-def _spec(raw: dict[str, Any], tenant: str) -> GroupSpec:
-    body = dict(raw)
-    # the gateway nests the tenant in the body it wraps; it must agree with the envelope's
-    inner = body.pop("tenant", tenant)
-    if inner != tenant:
-        raise Poison(f"spec.tenant {inner!r} does not match the command's tenant {tenant!r}")
-    try:
-        return parse_spec(body)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
 
 
 # --- lifecycle ----------------------------------------------------------------------------
@@ -62,7 +42,7 @@ async def _close(a: ServiceApp) -> None:
 # --- group documents ----------------------------------------------------------------------
 @app.handler(CreateGroup)
 async def create_group(cmd: CreateGroup, ctx: Context) -> None:
-    spec = _spec(cmd.spec, cmd.tenant)
+    spec = cmd.spec
     now = deps.clock.now()
     group = DrGroup.create(spec, now=now)
     events = [
@@ -90,7 +70,7 @@ async def create_group(cmd: CreateGroup, ctx: Context) -> None:
 
 @app.handler(UpdateGroup)
 async def update_group(cmd: UpdateGroup, ctx: Context) -> None:
-    spec = _spec(cmd.spec, cmd.tenant)
+    spec = cmd.spec
     if spec.name != cmd.group:
         raise Poison(f"spec.name {spec.name!r} differs from group {cmd.group!r} (a group cannot be renamed)")
     now = deps.clock.now()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from berth_schema.dr.spec import GroupSpec
+
 from .domain.group import DrGroup
-from .domain.spec import GroupSpec
 from .domain.status import GroupStatus
 
 GROUPS = "dr_groups"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 
+from berth_schema.dr.spec import GroupSpec
+
 from .adapters.ingress import IngressSwitchFailed, set_canary_weight
 from .adapters.powerdns import DnsSwitchFailed, replace_record, verify_record
 from .config import Deps, NoProvider
 from .domain.plan import TrafficPlan
-from .domain.spec import GroupSpec
 
 
 class TrafficMoveFailed(Exception):

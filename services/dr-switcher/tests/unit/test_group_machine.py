@@ -16,8 +16,8 @@ from berth_dr_switcher.domain.events import (
 )
 from berth_dr_switcher.domain.group import DrGroup, SwitchRefused
 from berth_dr_switcher.domain.plan import traffic_plan
-from berth_dr_switcher.domain.spec import GroupSpec, parse_spec
 from berth_dr_switcher.domain.status import ProbeResult, ProbeRound
+from berth_schema.dr.spec import GroupSpec, parse_spec
 from pydantic import ValidationError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,10 +19,11 @@ from berth_common.events import Envelope, registry
 from berth_common.store import AlreadyExists, Conflict, Store
 from berth_common.store.unit_of_work import update
 from berth_schema.alert import AlertNotified, AlertNotifyFailed
+from berth_schema.alert.channels import Channel
 
 from . import state
 from .config import Deps
-from .domain.channels import Channel
+from .domain.channels import rate as channel_rate
 from .domain.outbound import build
 from .domain.ratelimit import SlidingWindow
 from .domain.retry import should_retry
@@ -48,7 +49,7 @@ class Dispatcher:
         self._wake.set()
 
     def _bucket(self, ch: Channel) -> SlidingWindow | None:
-        rate = ch.rate
+        rate = channel_rate(ch)
         if rate is None:
             return None
         bkey = f"{ch.tenant}:{ch.name}:{ch.url}:{rate}"
@@ -127,7 +128,7 @@ class Dispatcher:
     async def _drain_channel(self, qkey: str, tenant: str, name: str, ids: list[str]) -> None:
         try:
             ch = await state.channel(self.store, tenant, name)
-            if ch is not None and ch.rate is None:
+            if ch is not None and channel_rate(ch) is None:
                 # No platform rate limit (generic webhook, email): send several at once.
                 sem = asyncio.Semaphore(PARALLEL_SENDS)
 

@@ -26,6 +26,7 @@ from berth_schema.alert import (
     PutScalingPolicy,
     SilenceAlerts,
 )
+from berth_schema.alert.channels import Channel
 from pydantic import ValidationError
 
 from . import ingest as ingest_mod
@@ -33,11 +34,8 @@ from . import scaler, state
 from .app import app
 from .config import deps
 from .dispatch import Dispatcher
-from .domain.channels import Channel
 from .domain.escalation import due_escalations
 from .domain.payload import Alert, PayloadInvalid, parse_payload
-from .domain.routing import Route
-from .domain.scaling import ScalingPolicy
 from .domain.silences import Silence
 from .domain.templates import check_template
 
@@ -236,15 +234,13 @@ async def _put(col_name: str, tenant: str, name: str, doc: dict[str, Any], env: 
 
 @app.handler(PutChannel)
 async def put_channel(cmd: PutChannel, ctx: Context) -> None:
+    ch = cmd.channel.model_copy(update={"tenant": cmd.tenant})
     try:
-        ch = Channel.model_validate({**cmd.channel, "tenant": cmd.tenant})
         for field in ("template", "title_template"):
             src = getattr(ch, field)
             if src:
                 check_template(src, field=field)
-        if ch.escalate_to == ch.name:
-            raise ValueError("escalate_to must name another channel")
-    except (ValidationError, ValueError) as exc:
+    except ValueError as exc:
         raise _invalid("channel", exc) from None
     await _put(state.CHANNELS, cmd.tenant, ch.name, state.stored_channel(ch), ctx.envelope)
 
@@ -259,10 +255,7 @@ async def delete_channel(cmd: DeleteChannel, ctx: Context) -> None:
 
 @app.handler(PutRoute)
 async def put_route(cmd: PutRoute, ctx: Context) -> None:
-    try:
-        r = Route.model_validate({**cmd.route, "tenant": cmd.tenant})
-    except (ValidationError, ValueError) as exc:
-        raise _invalid("route", exc) from None
+    r = cmd.route.model_copy(update={"tenant": cmd.tenant})
     await _put(state.ROUTES, cmd.tenant, r.name, r.model_dump(mode="json", by_alias=True), ctx.envelope)
 
 
@@ -276,10 +269,7 @@ async def delete_route(cmd: DeleteRoute, ctx: Context) -> None:
 
 @app.handler(PutScalingPolicy)
 async def put_scaling_policy(cmd: PutScalingPolicy, ctx: Context) -> None:
-    try:
-        p = ScalingPolicy.model_validate({**cmd.policy, "tenant": cmd.tenant})
-    except (ValidationError, ValueError) as exc:
-        raise _invalid("scaling policy", exc) from None
+    p = cmd.policy.model_copy(update={"tenant": cmd.tenant})
 
     def mutate(data: dict[str, Any]) -> None:
         data.update(tenant=cmd.tenant, name=p.name, policy=p.model_dump(mode="json"))

@@ -16,9 +16,10 @@ from berth_common.events import Envelope, registry
 from berth_common.store import AlreadyExists, Store
 from berth_common.store.unit_of_work import update
 from berth_schema.alert import AlertFiring, AlertResolved, AlertSilenced
+from berth_schema.alert.channels import Channel
 
 from . import state
-from .domain.channels import Channel
+from .domain.channels import limit as channel_limit
 from .domain.payload import Alert, WebhookPayload, dedupe_key
 from .domain.routing import route
 from .domain.silences import silenced_by
@@ -121,7 +122,7 @@ def build_parts(channel: Channel, alerts: Sequence[Alert], payload: WebhookPaylo
         common_annotations=payload.commonAnnotations if payload else None,
         external_url=payload.externalURL if payload else "",
     )
-    limit, unit = channel.limit
+    limit, unit = channel_limit(channel)
     # Room for the JSON envelope, the title and mentions around the text.
     overhead = 512 + len(rendered.title.encode()) if unit == "bytes" else 64
     texts = numbered(split_message(rendered.text, limit - overhead, unit=unit, reserve=NUMBER_RESERVE))

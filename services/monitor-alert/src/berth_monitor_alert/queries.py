@@ -32,6 +32,7 @@ from berth_schema.alert import (
     SilenceView,
     TemplatePreview,
 )
+from berth_schema.alert.channels import Channel
 from berth_schema.queries import PageQuery, TenantQuery
 from pydantic import ValidationError
 
@@ -39,7 +40,7 @@ from . import ingest as ingest_mod
 from . import state
 from .app import app
 from .config import deps
-from .domain.channels import Channel
+from .domain.channels import limit as channel_limit
 from .domain.payload import Alert
 from .domain.rulepacks import render_rules
 from .domain.silences import Silence
@@ -131,7 +132,7 @@ async def preview_template(req: PreviewTemplate) -> TemplatePreview:
         err = exc.errors()[0]
         raise QueryError(400, f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
     return TemplatePreview.model_validate(
-        {"title": rendered.title, "text": rendered.text, "parts": parts, "limit": ch.limit}
+        {"title": rendered.title, "text": rendered.text, "parts": parts, "limit": channel_limit(ch)}
     )
 
 

@@ -12,6 +12,7 @@ from berth_common.events import Envelope, registry
 from berth_common.store import Store
 from berth_common.store.unit_of_work import update
 from berth_schema.alert import ScaleDecided
+from berth_schema.alert.scaling import MetricTrigger, PoolTarget, ScalingPolicy
 from berth_schema.node import ScalePool
 from berth_schema.release import ScaleWorkload
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from . import state
 from .adapters.prometheus_api import Prometheus, QueryFailed
 from .domain.payload import Alert
-from .domain.scaling import MetricTrigger, PoolTarget, ScalingPolicy, alert_direction, decide, metric_direction
+from .domain.scaling import alert_direction, decide, metric_direction
 
 log = logging.getLogger(__name__)
 DECISION_HISTORY = 20

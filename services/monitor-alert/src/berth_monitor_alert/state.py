@@ -8,11 +8,11 @@ from typing import Any
 
 from berth_common.sealing import SealerSlot
 from berth_common.store import Collection, Store
+from berth_schema.alert.channels import Channel
+from berth_schema.alert.routing import Route
+from berth_schema.alert.scaling import ScalingPolicy
 from pydantic import ValidationError
 
-from .domain.channels import Channel
-from .domain.routing import Route
-from .domain.scaling import ScalingPolicy
 from .domain.silences import Silence
 
 ALERTS = "alerts"

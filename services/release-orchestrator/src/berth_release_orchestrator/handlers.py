@@ -25,6 +25,7 @@ from berth_schema.release import (
     TemplateSaved,
     WorkloadScaled,
 )
+from berth_schema.release.configs import ConfigSpec
 from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import BaseModel
 
@@ -45,7 +46,6 @@ from .domain.release import (
     revision_to_restore,
     rollback_strategy,
 )
-from .domain.strategy import parse_strategy
 from .domain.templates import parse_template
 from .domain.workload import best_practice_warnings, build_workload, check
 from .runner import Runner
@@ -105,7 +105,7 @@ async def _spec_for(cmd: CreateRelease) -> tuple[str, Any, list[dict[str, Any]],
     """(kind, workload, manifests, template version, warnings) from the template and values."""
     if cmd.template and cmd.workload is not None:
         raise Invalid([("workload", "give a template or an inline workload, not both")])
-    base: dict[str, Any] | None = cmd.workload
+    base = cmd.workload.model_dump(mode="json", exclude_unset=True) if cmd.workload is not None else None
     version = None
     if cmd.template:
         tpl = await state.find_template(app.store, cmd.tenant, cmd.template)
@@ -146,7 +146,6 @@ async def create_release(cmd: CreateRelease, ctx: Context) -> None:
     if rec is not None and rec.has_applied(ctx.envelope.id):
         return
     try:
-        strategy = parse_strategy(cmd.strategy)
         kind, workload, objs, tpl_version, warnings = await _spec_for(cmd)
     except Invalid as exc:
         await _refuse(ctx, cmd.name, exc)
@@ -165,7 +164,7 @@ async def create_release(cmd: CreateRelease, ctx: Context) -> None:
             kind="chart" if kind == "chart" else "workload",
             workload=workload,
             manifests=objs,
-            strategy=strategy,
+            strategy=cmd.strategy,
             template=cmd.template,
             template_version=tpl_version,
             requested_by=cmd.requested_by,
@@ -351,7 +350,7 @@ async def scale_workload(cmd: ScaleWorkload, ctx: Context) -> None:
 
 # --- config center ------------------------------------------------------------------------
 async def _write_config(
-    ctx: Context, tenant: str, spec: cfgs.ConfigSpec, *, by: str, restart: bool, rollback_of: int | None
+    ctx: Context, tenant: str, spec: ConfigSpec, *, by: str, restart: bool, rollback_of: int | None
 ) -> None:
     col = app.store.collection(state.CONFIGS)
     k = cfgs.key(tenant, spec.environment, spec.name)
@@ -409,12 +408,7 @@ async def _write_config(
 
 @app.handler(SetConfig)
 async def set_config(cmd: SetConfig, ctx: Context) -> None:
-    try:
-        spec = cfgs.parse_spec(cmd.config)
-    except Invalid as exc:
-        await _refuse(ctx, str(cmd.config.get("name", "config")), exc)
-        return
-    await _write_config(ctx, cmd.tenant, spec, by=cmd.by, restart=cmd.restart, rollback_of=None)
+    await _write_config(ctx, cmd.tenant, cmd.config, by=cmd.by, restart=cmd.restart, rollback_of=None)
 
 
 @app.handler(RollbackConfig)
@@ -441,7 +435,7 @@ async def put_template(cmd: PutTemplate, ctx: Context) -> None:
     try:
         tpl = parse_template(cmd.template, tenant=cmd.tenant)
     except Invalid as exc:
-        await _refuse(ctx, str(cmd.template.get("name", "template")), exc)
+        await _refuse(ctx, cmd.template.name, exc)
         return
     facts: list[BaseModel] = []
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import aiohttp
 from berth_common.store import Conflict, Store
 from berth_common.store.lease import Lease
+from berth_schema.release.analysis import AnalysisSpec
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from . import state
@@ -20,7 +21,7 @@ from .adapters.clusters import ClusterUnreachable
 from .adapters.kube import KubeError, Workloads
 from .adapters.prometheus import QueryFailed, instant
 from .config import Deps
-from .domain.analysis import AnalysisSpec, Measurement, judge
+from .domain.analysis import Measurement, judge
 from .domain.release import Release, Seen, advance, desired
 
 log = logging.getLogger(__name__)

@@ -28,9 +28,10 @@ from berth_schema.release import (
     ScaleWorkload,
     SetConfig,
 )
+from berth_schema.release.errors import paths
 from berth_testkit.kube import KubeCluster
 from kubernetes_asyncio import client as k8s
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 
 class Harness:
@@ -108,17 +109,23 @@ async def test_release_config_and_scale_through_the_service(svc: Harness) -> Non
     templates = await svc.query("list-templates", {})
     assert [t["name"] for t in templates["items"]] == ["web"]
 
-    # a bad request is refused with the bad fields named, and nothing is stored
+    # a bad strategy cannot even be sent: the command names the field
+    with pytest.raises(ValidationError) as bad:
+        CreateRelease(
+            tenant="t1", name="web", cluster="c1", namespace=ns, template="web",
+            values={"image": "registry.local/web:1.0"}, strategy={"kind": "canary", "steps": [{"set_weight": 120}]},
+        )  # fmt: skip
+    assert paths(bad.value) == [("strategy.steps[0].set_weight", "Input should be less than or equal to 100")]
+    # what only the service can judge (the template's parameters with the release's values,
+    # best practices outside dev) is refused with the bad fields named, and nothing is stored
     await svc.send(
         CreateRelease(
             tenant="t1", name="web", cluster="c1", namespace=ns, template="web",
-            values={"image": "registry.local/web:latest"}, strategy={"kind": "canary", "steps": [{"set_weight": 120}]},
+            values={"image": "registry.local/web:latest", "replicas": -1},
         )
     )  # fmt: skip
     failed = await svc.fact("failed", lambda d: d["release"] == "web")
-    assert failed.data["errors"] == [
-        {"field": "strategy.steps[0].set_weight", "message": "Input should be less than or equal to 100"}
-    ]
+    assert [e["field"] for e in failed.data["errors"]] == ["values.replicas"]
     assert failed.correlationid is not None and failed.correlationid.startswith("op-")
     with pytest.raises(Exception, match="404"):
         await svc.query("get-release", {"release": "web"})

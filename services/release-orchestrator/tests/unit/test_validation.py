@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from berth_release_orchestrator.domain.analysis import Condition
 from berth_release_orchestrator.domain.errors import Invalid
-from berth_release_orchestrator.domain.strategy import Canary, parse_strategy
+from berth_release_orchestrator.domain.strategy import parse_strategy
 from berth_release_orchestrator.domain.templates import parse_template
 from berth_release_orchestrator.domain.workload import best_practice_warnings, build_workload, check
+from berth_schema.release.analysis import Condition
+from berth_schema.release.strategy import Canary
 
 
 def fields(exc: pytest.ExceptionInfo[Invalid]) -> list[str]:

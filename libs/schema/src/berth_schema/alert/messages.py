@@ -9,6 +9,10 @@ from typing import Any, Literal
 from berth_common.events import command, event
 from pydantic import BaseModel, Field
 
+from .channels import Channel
+from .routing import Route
+from .scaling import ScalingPolicy
+
 TENANT = Field(min_length=1, max_length=63)
 
 
@@ -49,8 +53,10 @@ class SilenceAlerts(BaseModel):
 
 @command("berth.cmd.monitor-alert.put-channel.v1", service="monitor-alert", verb="put-channel")
 class PutChannel(BaseModel):
+    """Create or replace a notification channel (its ``tenant`` is the command's)."""
+
     tenant: str = TENANT
-    channel: dict[str, Any]
+    channel: Channel
 
 
 @command("berth.cmd.monitor-alert.delete-channel.v1", service="monitor-alert", verb="delete-channel")
@@ -61,8 +67,10 @@ class DeleteChannel(BaseModel):
 
 @command("berth.cmd.monitor-alert.put-route.v1", service="monitor-alert", verb="put-route")
 class PutRoute(BaseModel):
+    """Create or replace an alert route (its ``tenant`` is the command's)."""
+
     tenant: str = TENANT
-    route: dict[str, Any]
+    route: Route
 
 
 @command("berth.cmd.monitor-alert.delete-route.v1", service="monitor-alert", verb="delete-route")
@@ -73,8 +81,10 @@ class DeleteRoute(BaseModel):
 
 @command("berth.cmd.monitor-alert.put-scaling-policy.v1", service="monitor-alert", verb="put-scaling-policy")
 class PutScalingPolicy(BaseModel):
+    """Create or replace a scaling policy (its ``tenant`` is the command's)."""
+
     tenant: str = TENANT
-    policy: dict[str, Any]
+    policy: ScalingPolicy
 
 
 @command("berth.cmd.monitor-alert.delete-scaling-policy.v1", service="monitor-alert", verb="delete-scaling-policy")

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from berth_common.events import command, event
 from pydantic import BaseModel, Field
+
+from .spec import GroupSpec
 
 TENANT = Field(min_length=1, max_length=63)
 GROUP = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -25,7 +27,7 @@ class CreateGroup(BaseModel):
     """Create a DR group; ``spec`` is the group document (name, primary, standby, dns/ingress, probe...)."""
 
     tenant: str = TENANT
-    spec: dict[str, Any]
+    spec: GroupSpec
     requested_by: str = BY
 
 
@@ -35,7 +37,7 @@ class UpdateGroup(BaseModel):
 
     tenant: str = TENANT
     group: str = GROUP
-    spec: dict[str, Any]
+    spec: GroupSpec
     requested_by: str = BY
 
 

@@ -2,16 +2,23 @@
 (``berth.cmd.release-orchestrator.*``).
 
 Other services import this module to send commands here (monitor-alert sends
-``scale-workload``; chatops sends ``promote`` / ``rollback``). Commands carry the release
-spec as plain dicts where the domain validates them, so a bad field is reported once,
-by the domain, with its full path (``strategy.steps[2].set_weight``)."""
+``scale-workload``; chatops sends ``promote`` / ``rollback``). The specs the commands carry
+(``Strategy``, ``WorkloadSpec``, ``ConfigSpec``, ``TemplateSpec``) validate themselves and
+name a bad field by its full path (``strategy.steps[2].set_weight``); what only the service
+can judge (a template's parameters merged with a release's values, best practices per
+environment) it refuses with a ``failed`` fact naming the fields."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from berth_common.events import command, event
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
+
+from .configs import ConfigSpec
+from .strategy import Rolling, Strategy
+from .templates import TemplateSpec
+from .workload import WorkloadSpec
 
 TENANT = Field(min_length=1, max_length=63)
 NAME = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -24,7 +31,9 @@ class CreateRelease(BaseModel):
     """Roll out a new revision of an application (the release name is the workload name).
 
     ``template`` names a saved template; ``workload`` is an inline workload spec instead;
-    ``values`` override the template's parameters (image, replicas, env, chart values).
+    ``values`` override the template's (or the inline workload's) parameters: workload
+    fields (image, replicas, env...) or, for a chart template, the chart's values, which
+    are free-form; the result is checked once merged.
     ``strategy`` is ``"rolling"`` / ``"blue-green"`` / ``"canary"`` or a full strategy object."""
 
     tenant: str = TENANT
@@ -33,15 +42,10 @@ class CreateRelease(BaseModel):
     namespace: str = NAME
     environment: str = Field(default="prod", min_length=1, max_length=32)
     template: str | None = Field(default=None, max_length=255)
-    workload: dict[str, Any] | None = None
+    workload: WorkloadSpec | None = None
     values: dict[str, Any] = Field(default_factory=dict)
-    strategy: dict[str, Any] = Field(default_factory=lambda: {"kind": "rolling"})
+    strategy: Strategy = Field(default_factory=Rolling)
     requested_by: str = BY
-
-    @field_validator("strategy", mode="before")
-    @classmethod
-    def _shorthand(cls, v: Any) -> Any:
-        return {"kind": v} if isinstance(v, str) else v
 
 
 @command("berth.cmd.release-orchestrator.promote.v1", service="release-orchestrator", verb="promote")
@@ -97,7 +101,7 @@ class SetConfig(BaseModel):
     read the new data."""
 
     tenant: str = TENANT
-    config: dict[str, Any]
+    config: ConfigSpec
     restart: bool = False
     by: str = BY
 
@@ -119,7 +123,7 @@ class PutTemplate(BaseModel):
     """Create or update a template (each update is a new template version)."""
 
     tenant: str = TENANT
-    template: dict[str, Any]
+    template: TemplateSpec
     by: str = BY
 
 

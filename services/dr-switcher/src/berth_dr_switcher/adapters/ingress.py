@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from berth_schema.dr.spec import IngressSwitch
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
-
-from ..domain.spec import IngressSwitch
 
 FIELD_MANAGER = "berth-dr-switcher"
 CANARY = "nginx.ingress.kubernetes.io/canary"

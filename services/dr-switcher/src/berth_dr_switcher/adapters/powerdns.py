@@ -13,8 +13,7 @@ import aiohttp
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
-
-from ..domain.spec import DnsSwitch
+from berth_schema.dr.spec import DnsSwitch
 
 
 class DnsSwitchFailed(Exception):

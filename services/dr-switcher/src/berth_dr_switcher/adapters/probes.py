@@ -11,8 +11,8 @@ import aiohttp
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
+from berth_schema.dr.spec import DnsProbe, HttpProbe, Site, TcpProbe
 
-from ..domain.spec import DnsProbe, HttpProbe, Site, TcpProbe
 from ..domain.status import ProbeResult, ProbeRound
 
 BODY_LIMIT = 64 * 1024

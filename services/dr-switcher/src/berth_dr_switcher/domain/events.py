@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .spec import SiteRole
+from berth_schema.dr.spec import SiteRole
+
 from .status import State, SwitchKind
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from berth_schema.dr.spec import GroupSpec, SiteRole, other
+
 from .events import (
     DomainEvent,
     ProbeFailed,
@@ -19,7 +21,6 @@ from .events import (
     SwitchFailed,
     SwitchStarted,
 )
-from .spec import GroupSpec, SiteRole, other
 from .status import (
     SWITCH_LOG,
     Drill,

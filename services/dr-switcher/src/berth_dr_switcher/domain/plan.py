@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import GroupSpec, SiteRole
+from berth_schema.dr.spec import GroupSpec, SiteRole
 
 FULL = 100
 

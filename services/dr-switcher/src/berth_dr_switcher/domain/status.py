@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from berth_schema.dr.spec import SiteRole
 from pydantic import BaseModel, Field
-
-from .spec import SiteRole
 
 State = Literal["active-primary", "degraded", "switching-over", "active-standby", "failing-back", "drill"]
 SwitchKind = Literal["failover", "switchover", "failback", "drill", "drill-return"]

@@ -7,8 +7,8 @@ from email.message import EmailMessage as MimeMessage
 
 import aiohttp
 import aiosmtplib
+from berth_schema.alert.channels import Channel
 
-from ..domain.channels import Channel
 from ..domain.outbound import EmailMessage, HttpRequest, Outbound, accepted
 
 

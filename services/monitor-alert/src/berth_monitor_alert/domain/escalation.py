@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .channels import Channel
+from berth_schema.alert.channels import Channel
 
 
 def due_escalations(alert: Mapping[str, Any], channels: Mapping[str, Channel], now: datetime) -> list[str]:

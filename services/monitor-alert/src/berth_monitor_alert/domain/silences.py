@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from berth_schema.alert.matchers import Matcher, all_match
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from .matchers import Matcher, all_match
 
 
 class Silence(BaseModel):

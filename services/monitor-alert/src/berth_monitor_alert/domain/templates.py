@@ -10,10 +10,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from berth_schema.alert.channels import Channel
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from .channels import Channel
 from .payload import Alert
 
 DEFAULT_TITLE = "[{{ status | upper }}{% if firing %}:{{ firing | length }}{% endif %}] {{ group_labels.alertname | default(common_labels.alertname | default(alerts[0].labels.alertname | default('alerts'))) }}"

@@ -11,40 +11,12 @@ import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from berth_schema.release.configs import ConfigSpec
+from pydantic import BaseModel, Field, ValidationError
 
 from .errors import Invalid, from_validation
-from .workload import DNS_LABEL
 
-KEY = r"^[-._a-zA-Z0-9]+$"
-MAX_BYTES = 1024 * 1024  # the API server's object size limit
 KEEP_VERSIONS = 50
-
-
-class ConfigSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
-    app: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
-    environment: str = Field(min_length=1, max_length=32, pattern=DNS_LABEL)
-    cluster: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
-    namespace: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
-    kind: Literal["ConfigMap", "Secret"] = "ConfigMap"
-    data: dict[str, str]
-    labels: dict[str, str] = Field(default_factory=dict)
-    description: str = Field(default="", max_length=255)
-
-    @field_validator("data")
-    @classmethod
-    def _keys(cls, v: dict[str, str]) -> dict[str, str]:
-        import re
-
-        for k in v:
-            if not re.match(KEY, k) or len(k) > 253:
-                raise ValueError(f"key {k!r} may hold only letters, digits, '-', '_' and '.' (at most 253)")
-        if sum(len(k) + len(x.encode()) for k, x in v.items()) > MAX_BYTES:
-            raise ValueError("more than 1 MiB of data; split it into several configs")
-        return v
 
 
 class ConfigVersion(BaseModel):

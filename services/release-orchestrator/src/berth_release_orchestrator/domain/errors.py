@@ -1,13 +1,11 @@
-"""Validation errors that name every bad field by its full path."""
+"""Refusals that name every bad field by its full path (the paths come from the schema's rules)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from berth_schema.release.errors import paths
 from pydantic import ValidationError
-
-_NAMED = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
 
 
 class Invalid(ValueError):
@@ -21,29 +19,8 @@ class Invalid(ValueError):
         return [{"field": f, "message": m} for f, m in self.errors]
 
 
-def field_path(loc: Iterable[int | str], prefix: str = "") -> str:
-    out = prefix
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(body)"
-
-
 def from_validation(exc: ValidationError, prefix: str = "") -> Invalid:
-    errors = []
-    for err in exc.errors():
-        # tagged unions add the tag to the location; it is not a field the user wrote
-        loc: list[int | str] = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        # a model-level rule says which field it is about: "image: not an image reference"
-        m = _NAMED.match(msg)
-        if m:
-            loc.append(m.group(1))
-            msg = m.group(2)
-        errors.append((field_path(loc, prefix), msg))
-    return Invalid(errors)
+    return Invalid(paths(exc, prefix))
 
 
 def require(errors: list[tuple[str, str]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from .workload import Probe, WorkloadSpec
+from berth_schema.release.workload import Probe, WorkloadSpec
 
 APP = "app.kubernetes.io/name"
 MANAGED = "app.kubernetes.io/managed-by"

@@ -22,23 +22,15 @@ from berth_schema.release import (
     StepStarted,
     WeightChanged,
 )
+from berth_schema.release.analysis import AnalysisSpec
+from berth_schema.release.strategy import AnalysisStep, BlueGreen, Canary, PauseStep, Rolling, SetWeightStep, Strategy
+from berth_schema.release.workload import WorkloadSpec
 from pydantic import BaseModel, Field
 
 from . import manifests as mf
-from .analysis import AnalysisRun, AnalysisSpec, Measurement
+from .analysis import AnalysisRun, Measurement
 from .errors import Invalid
-from .strategy import (
-    AnalysisStep,
-    BlueGreen,
-    Canary,
-    PauseStep,
-    Rolling,
-    SetWeightStep,
-    Strategy,
-    describe,
-    parse_strategy,
-)
-from .workload import WorkloadSpec
+from .strategy import describe, parse_strategy
 
 Phase = Literal["progressing", "paused", "rolling-back", "promoted", "rolled-back", "aborted", "failed"]
 ACTIVE: tuple[str, ...] = ("progressing", "paused", "rolling-back")

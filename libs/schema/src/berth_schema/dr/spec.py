@@ -1,5 +1,6 @@
 """What a DR group is: two sites, how traffic reaches each (DNS targets and/or an ingress
-canary weight), how each is probed, and the switching policy."""
+canary weight), how each is probed, and the switching policy. The create-group and
+update-group commands carry it; a field it does not name is refused."""
 
 from __future__ import annotations
 

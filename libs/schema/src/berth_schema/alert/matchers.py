@@ -1,6 +1,7 @@
 """Label matchers as Alertmanager writes them: ``name=value``, ``!=``, ``=~`` and ``!~``.
 
-Regular expressions are anchored (a full match), like Alertmanager's.
+Regular expressions are anchored (a full match), like Alertmanager's. Routes, silences and
+scaling policies carry them, as text or as ``{name, op, value}``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ _TEXT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
 class Matcher(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     op: Op = "="
@@ -58,6 +59,13 @@ class Matcher(BaseModel):
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         return cls(name=name, op=op, value=value)
+
+
+def parse_text(v: object) -> object:
+    """A list of matchers where some may be written as text (``severity="critical"``)."""
+    if isinstance(v, list):
+        return [Matcher.parse(m) if isinstance(m, str) else m for m in v]
+    return v
 
 
 def all_match(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
