@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,12 +29,14 @@ from pydantic import SecretStr
 DROPPED = (NatsTimeoutError, NoRespondersError, TimeoutError)
 
 
+CHART_AUTHORIZATION = Path(__file__).resolve().parents[2] / "deploy/helm/berth/files/nats-authorization.conf"
+
+
 class AuthNats:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.port, self.monitor = free_port(), free_port()
         self.passwords = {s: secrets.token_urlsafe(16) for s in bus_permissions.ALL_IDENTITIES}
-        self.admin = secrets.token_urlsafe(16)
         self.proc: Proc | None = None
 
     @property
@@ -43,16 +44,19 @@ class AuthNats:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> AuthNats:
-        conf = {
-            "listen": f"127.0.0.1:{self.port}",
-            "http": f"127.0.0.1:{self.monitor}",
-            "jetstream": {"store_dir": str(self.work / "js")},
-            "authorization": bus_permissions.nats_authorization(self.passwords, admin_password=self.admin),
-        }
+        """nats-server with the chart's generated authorization file, passwords from its environment."""
+        # nats-server resolves includes beside the config file, as in the chart's ConfigMap
+        (self.work / "authorization.conf").write_text(CHART_AUTHORIZATION.read_text())
         path = self.work / "nats.conf"
-        path.write_text(json.dumps(conf, indent=1))
-        path.chmod(0o600)
-        self.proc = Proc("nats-server", [nats_server_binary(), "-c", str(path)], log_dir=self.work).start()
+        path.write_text(
+            f"listen: 127.0.0.1:{self.port}\n"
+            f"http: 127.0.0.1:{self.monitor}\n"
+            f'jetstream {{ store_dir: "{self.work / "js"}" }}\n'
+            "include authorization.conf\n"
+        )
+        env = {bus_permissions.password_variable(i): pw for i, pw in self.passwords.items()}
+        argv = [nats_server_binary(), "-c", str(path)]
+        self.proc = Proc("nats-server", argv, log_dir=self.work, env=env).start()
         self.proc.wait_ready(lambda: tcp_open(self.port), timeout=30, what="(nats-server with authorization)")
         return self
 
@@ -78,7 +82,7 @@ class Client:
         self.nc: Any = None
 
     async def connect(self, server: AuthNats, user: str) -> Client:
-        password = server.admin if user == "berth-admin" else server.passwords[user]
+        password = server.passwords[user]
 
         async def on_error(exc: Exception) -> None:
             self.errors.append(str(exc))
@@ -228,3 +232,9 @@ def _collect(errors: list[str]) -> Any:
         errors.append(str(exc))
 
     return on_error
+
+
+def test_the_charts_nats_authorization_matches_the_schema() -> None:
+    assert CHART_AUTHORIZATION.read_text() == bus_permissions.nats_authorization_conf(), (
+        "deploy/helm/berth/files/nats-authorization.conf is out of date; run scripts/gen-proto and commit it"
+    )

@@ -162,3 +162,23 @@ def test_a_service_takes_its_own_settings_from_values(helm: Helm) -> None:
     }
     assert envs["cluster-manager"]["BERTH_CM_API_PUBLIC_URL"] == url
     assert "BERTH_CM_API_PUBLIC_URL" not in envs["node-manager"]
+
+
+def test_each_service_connects_to_nats_as_its_own_user(helm: Helm) -> None:
+    """The bundled NATS loads the authorization generated from libs/schema; each service gets its own
+    user and password, and nats-server reads every password from the same generated Secret."""
+    docs = render(helm, "--set", "nats.bundled=true")
+    (passwords,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-nats-passwords")]
+    assert set(passwords["data"]) == SERVICES
+    for dep in _deployments(docs):
+        svc = dep["metadata"]["labels"]["app.kubernetes.io/name"]
+        env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["BERTH_NATS_USER"]["value"] == svc
+        ref = env["BERTH_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) == (passwords["metadata"]["name"], svc)
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-nats")]
+    assert "include authorization.conf" in config["data"]["nats.conf"]
+    assert config["data"]["authorization.conf"] == (CHART / "files/nats-authorization.conf").read_text()
+    (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
+    nats_env = {e["name"] for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert {f"BERTH_NATS_PASSWORD_{s.upper().replace('-', '_')}" for s in SERVICES} <= nats_env

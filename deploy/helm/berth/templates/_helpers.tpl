@@ -36,3 +36,13 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- define "berth.mongoSecret" -}}
 {{- if .Values.mongodb.existingSecret -}}{{ .Values.mongodb.existingSecret }}{{- else -}}{{ include "berth.fullname" . }}-mongodb{{- end -}}
 {{- end -}}
+
+{{/* the Secret holding each service's NATS password (key = service name) */}}
+{{- define "berth.natsPasswords" -}}
+{{- .Values.nats.passwordsSecret | default (printf "%s-nats-passwords" (include "berth.fullname" .)) -}}
+{{- end -}}
+
+{{/* the variable nats-server reads a service's password from: BERTH_NATS_PASSWORD_CLUSTER_MANAGER */}}
+{{- define "berth.natsPasswordVar" -}}
+BERTH_NATS_PASSWORD_{{ . | upper | replace "-" "_" }}
+{{- end -}}

@@ -118,3 +118,51 @@ def nats_authorization(passwords: Mapping[str, str], *, admin_password: str | No
 
 
 ALL_IDENTITIES = (*wiring.SERVICES, wiring.GATEWAY)
+
+
+def password_variable(identity: str) -> str:
+    """The environment variable nats-server reads an identity's password from (chart and launcher)."""
+    return "BERTH_NATS_PASSWORD_" + identity.upper().replace("-", "_")
+
+
+def nats_authorization_conf() -> str:
+    """The ``authorization`` block in nats-server's own config syntax, passwords as ``$VARIABLE``s
+    that nats-server reads from its environment: what the chart mounts (deploy/helm/berth/files)."""
+    lines = [
+        "# Generated from libs/schema (berth_schema.bus_permissions) by scripts/gen-proto; do not edit.",
+        "authorization {",
+        "  users = [",
+    ]
+    for identity in ALL_IDENTITIES:
+        perms = for_service(identity)
+        lines += [
+            "    {",
+            f'      user: "{identity}"',
+            f"      password: ${password_variable(identity)}",
+            "      permissions: {",
+            f"        publish: {{ allow: {_conf_list(perms.publish)} }}",
+            f"        subscribe: {{ allow: {_conf_list(perms.subscribe)} }}",
+            "        allow_responses: true",
+            "      }",
+            "    }",
+        ]
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+def _conf_list(subjects: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f'"{s}"' for s in subjects) + "]"
+
+
+def main() -> None:
+    import sys
+    from pathlib import Path
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "deploy/helm/berth/files/nats-authorization.conf")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(nats_authorization_conf())
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
