@@ -17,6 +17,9 @@ ADMIN_TOKEN = os.environ.setdefault("BERTH_TEST_ADMIN_TOKEN", "test-admin-" + os
 DINGTALK_SECRET = "SEC-dingtalk-test"
 SLACK_SECRET = "slack-signing-test"
 FEISHU_TOKEN = "feishu-verify-test"
+FEISHU_KEY = "feishu-encrypt-test"
+HOOK_TOKEN = "hook-secret"
+HOOK_AUTH = {"Authorization": f"Bearer {HOOK_TOKEN}"}
 
 
 @dataclass
@@ -56,5 +59,9 @@ def settings(**kw: Any) -> GatewaySettings:
         "dingtalk_app_secret": SecretStr(DINGTALK_SECRET),
         "slack_signing_secret": SecretStr(SLACK_SECRET),
         "feishu_verification_token": SecretStr(FEISHU_TOKEN),
+        "feishu_encrypt_key": SecretStr(FEISHU_KEY),
+        "hooks_token": SecretStr(HOOK_TOKEN),
+        "anon_rate_per_second": 1000.0,
+        "anon_rate_burst": 1000,
     }
     return GatewaySettings(**{**base, **kw})

@@ -28,6 +28,14 @@ def stub_registry() -> Registry:
     return reg
 
 
+def _page(items: list[dict[str, Any]], req: dict[str, Any], key: str = "name") -> dict[str, Any]:
+    """One page as a service answers it: sorted by ``key``, after ``after``, at most ``limit``."""
+    rows = sorted(items, key=lambda i: str(i.get(key, "")))
+    if req.get("after"):
+        rows = [i for i in rows if str(i.get(key, "")) > req["after"]]
+    return {"items": rows[: int(req.get("limit") or 100)]}
+
+
 def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
     for item in items:
         if item.get(key) == value:
@@ -45,13 +53,14 @@ class StubWorld:
             {"name": "globex-prod", "tenant": "globex", "phase": "Running", "version": "v1.31.0"},
         ]
         self.buses: list[Bus] = []
+        self.create_commands: list[tuple[str, str]] = []  # (tenant, cluster) of every create handled
 
     def build(self) -> list[Bus]:
         cm = Bus(service="cluster-manager", registry=self.registry)
 
         @cm.query("list-clusters")
         async def list_clusters(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": list(self.clusters)}
+            return _page(self.clusters, req)
 
         @cm.query("get-cluster")
         async def get_cluster(req: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +70,7 @@ class StubWorld:
 
         @cm.query("list-join-tokens")
         async def list_join_tokens(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": self.join_tokens.get(req["cluster"], [])}
+            return _page(self.join_tokens.get(req["cluster"], []), req, "token_id")
 
         @cm.query("revoke-join-token")
         async def revoke_join_token(req: dict[str, Any]) -> dict[str, Any]:
@@ -73,16 +82,17 @@ class StubWorld:
 
         @cm.handler(cm_msgs.CreateCluster, name="stub-create", max_deliver=1)
         async def create(cmd: cm_msgs.CreateCluster, ctx: Context) -> None:
-            spec = cmd.spec
+            spec = cmd.spec if isinstance(cmd.spec, dict) else cmd.spec.model_dump(mode="json")
             name = str(spec["name"])
-            if any(c["name"] == name for c in self.clusters):
+            self.create_commands.append((ctx.envelope.tenant, name))
+            if any(c["name"] == name and c["tenant"] == ctx.envelope.tenant for c in self.clusters):
                 return
             item = {
                 "name": name,
                 "tenant": ctx.envelope.tenant,
                 "phase": "Provisioning",
-                "version": spec.get("version", "v1.31.0"),
-                "provider": spec.get("provider", "hosted"),
+                "version": spec.get("version") or "v1.31.0",
+                "provider": spec.get("provider") or "hosted",
                 "network": {k: spec.get(k) for k in ("network_model", "pod_cidr", "service_cidr", "vpc_cidr")},
             }
             self.clusters.append(item)
@@ -112,7 +122,7 @@ class StubWorld:
 
         @cm.query("list-namespaces")
         async def list_namespaces(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": self.namespaces, "remaining": 97, "limit": 100}
+            return {**_page(self.namespaces, req), "remaining": 97, "limit": 100}
 
         ro = Bus(service="release-orchestrator", registry=self.registry)
         releases = [
@@ -133,7 +143,7 @@ class StubWorld:
 
         @ro.query("list-releases")
         async def list_releases(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": releases}
+            return _page(releases, req)
 
         @ro.query("get-release")
         async def get_release(req: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +179,7 @@ class StubWorld:
 
         @nm.query("list-pools")
         async def list_pools(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": pools}
+            return _page(pools, req)
 
         dr = Bus(service="dr-switcher", registry=self.registry)
         groups = [
@@ -189,7 +199,7 @@ class StubWorld:
 
         @dr.query("list-groups")
         async def list_groups(req: dict[str, Any]) -> dict[str, Any]:
-            return {"items": groups}
+            return _page(groups, req)
 
         self.buses = [cm, ro, nm, dr]
         return self.buses

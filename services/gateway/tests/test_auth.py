@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from berth_gateway.context import Gateway
 from berth_gateway.http import build_app
 from cryptography.hazmat.primitives.asymmetric import rsa
-from gwtest import ADMIN_TOKEN, Stack, settings
+from gwtest import ADMIN_TOKEN, HOOK_AUTH, Stack, settings
 from jwt.algorithms import RSAAlgorithm
 
 LISTS = {
@@ -71,7 +71,7 @@ async def seed_real_services(stack: Stack, tenant: str, token: str) -> None:
     op = body["operation"]["id"]
     await wait_until(stack, f"/api/v1/operations/{op}", token, lambda b: b["state"] == "succeeded")
     async with stack.http.post(
-        stack.url + f"/hooks/alertmanager?tenant={tenant}", json=alert_payload("Down", f"{tenant}01")
+        stack.url + f"/hooks/alertmanager?tenant={tenant}", json=alert_payload("Down", f"{tenant}01"), headers=HOOK_AUTH
     ) as resp:
         assert resp.status == 202, await resp.text()
     await wait_until(stack, "/api/v1/alerts", token, lambda b: bool(b["items"]))

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Any
 from urllib.parse import urlencode
 
-from berth_gateway.hooks.signatures import dingtalk_sign, feishu_encrypt, slack_signature
-from gwtest import DINGTALK_SECRET, FEISHU_TOKEN, SLACK_SECRET, Stack
+from berth_gateway.hooks.signatures import dingtalk_sign, feishu_encrypt, feishu_signature, slack_signature
+from gwtest import DINGTALK_SECRET, FEISHU_KEY, FEISHU_TOKEN, SLACK_SECRET, Stack
 
 
 async def _bind(stack: Stack, platform: str, chat_user: str, user: str) -> None:
@@ -21,8 +22,17 @@ async def _bind(stack: Stack, platform: str, chat_user: str, user: str) -> None:
     assert status == 201, body
 
 
+_last_ms = [0]
+
+
+def fresh_ms() -> str:
+    """A DingTalk timestamp (ms) no earlier test request used: a signature is good for one use."""
+    _last_ms[0] = max(int(time.time() * 1000), _last_ms[0] + 1)
+    return str(_last_ms[0])
+
+
 async def _dingtalk(stack: Stack, text: str, sender: str, *, secret: str = DINGTALK_SECRET) -> tuple[int, dict]:
-    ts = str(int(time.time() * 1000))
+    ts = fresh_ms()
     headers = {"timestamp": ts, "sign": dingtalk_sign(secret, ts)}
     body = {"msgtype": "text", "text": {"content": text}, "senderStaffId": sender, "senderNick": "x"}
     async with stack.http.post(stack.url + "/hooks/chatops/dingtalk", json=body, headers=headers) as resp:
@@ -77,19 +87,37 @@ async def test_slack_signature_and_replay_window(stack: Stack) -> None:
     assert status == 401
 
 
+async def feishu_post(
+    stack: Stack, payload: dict[str, Any], *, signed: bool = True, ts: str | None = None, key: str = FEISHU_KEY
+) -> tuple[int, Any]:
+    """Encrypted and signed as Feishu does once the app has an Encrypt Key."""
+    raw = json.dumps({"encrypt": feishu_encrypt(key, payload, os.urandom(16))}).encode()
+    ts = ts or str(int(time.time()))
+    nonce = os.urandom(6).hex()
+    headers = {"Content-Type": "application/json"}
+    if signed:
+        headers |= {
+            "X-Lark-Request-Timestamp": ts,
+            "X-Lark-Request-Nonce": nonce,
+            "X-Lark-Signature": feishu_signature(timestamp=ts, nonce=nonce, encrypt_key=key, body=raw),
+        }
+    async with stack.http.post(stack.url + "/hooks/chatops/feishu", data=raw, headers=headers) as r:
+        return r.status, await r.json(content_type=None)
+
+
 async def test_feishu_url_verification_and_token(stack: Stack) -> None:
-    async with stack.http.post(
-        stack.url + "/hooks/chatops/feishu",
-        json={"type": "url_verification", "challenge": "c-1", "token": FEISHU_TOKEN},
-    ) as r:
-        assert r.status == 200 and (await r.json())["challenge"] == "c-1"
-    async with stack.http.post(
-        stack.url + "/hooks/chatops/feishu", json={"type": "url_verification", "challenge": "c-1", "token": "nope"}
-    ) as r:
-        assert r.status == 401
+    status, body = await feishu_post(stack, {"type": "url_verification", "challenge": "c-1", "token": FEISHU_TOKEN})
+    assert status == 200 and body["challenge"] == "c-1"
+    # Feishu sends the URL check unsigned; the token inside the encrypted body is checked
+    status, body = await feishu_post(
+        stack, {"type": "url_verification", "challenge": "c-1", "token": FEISHU_TOKEN}, signed=False
+    )
+    assert status == 200 and body["challenge"] == "c-1"
+    status, _ = await feishu_post(stack, {"type": "url_verification", "challenge": "c-1", "token": "nope"})
+    assert status == 401
     await stack.user_token("chat-fay", tenant="acme", role="viewer")
     await _bind(stack, "feishu", "ou_1", "chat-fay")
-    event = {
+    event: dict[str, Any] = {
         "schema": "2.0",
         "header": {"token": FEISHU_TOKEN, "event_type": "im.message.receive_v1"},
         "event": {
@@ -97,9 +125,8 @@ async def test_feishu_url_verification_and_token(stack: Stack) -> None:
             "message": {"content": json.dumps({"text": "@_user_1 cluster status acme-prod"})},
         },
     }
-    async with stack.http.post(stack.url + "/hooks/chatops/feishu", json=event) as r:
-        body = await r.json()
-        assert r.status == 200 and "Running" in body["content"]["text"], body
+    status, body = await feishu_post(stack, event)
+    assert status == 200 and "Running" in body["content"]["text"], body
 
 
 def test_feishu_encryption_round_trip() -> None:

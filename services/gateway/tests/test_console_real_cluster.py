@@ -6,6 +6,7 @@ tests never shares a consumer with the real one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,7 +42,6 @@ async def real_stack(nats_isolated: Any, tmp_path: Path) -> AsyncIterator[str]:
     from berth_cluster_manager.providers import Providers
     from berth_cluster_manager.providers.local import LocalProvider
 
-    nats_isolated.start()
     handlers.wiring.providers = Providers({"local": LocalProvider(tmp_path / "cm", ready_timeout=120)})
     await cm.start(
         ServiceSettings(nats_url=nats_isolated.url, data_dir=tmp_path / "cm", http_port=0, log_json=False),
@@ -61,6 +61,18 @@ async def real_stack(nats_isolated: Any, tmp_path: Path) -> AsyncIterator[str]:
         await app[TRACKER_KEY].stop()
         await bus.close()
         await cm.stop()
+        await _stop_local_clusters(tmp_path / "cm")
+
+
+async def _stop_local_clusters(root: Path) -> None:
+    """The local provider leaves a Running cluster's processes running (they outlive
+    cluster-manager by design): stop those this test started."""
+    from berth_cluster_manager.providers import local_procs
+
+    for pids in (root / "clusters").glob("*/*/pids.json"):
+        for pid in json.loads(pids.read_text()).values():
+            if local_procs.alive(int(pid)) and local_procs.runs_under(int(pid), pids.parent):
+                await local_procs.stop(int(pid))
 
 
 @pytest.mark.slow

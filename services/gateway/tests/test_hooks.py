@@ -11,8 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from berth_gateway.context import Gateway
 from berth_gateway.http import build_app
-from gwtest import Stack, settings
-from pydantic import SecretStr
+from gwtest import HOOK_AUTH, Stack, settings
 
 PUSH = {
     "events": [
@@ -27,7 +26,7 @@ PUSH = {
         }
     ]
 }
-AUTH = {"Authorization": "Bearer hook-secret"}
+AUTH = HOOK_AUTH
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ async def hooks(stack: Stack) -> AsyncIterator[TestServer]:
         backend=stack.gateway.backend,
         store=stack.gateway.store,
         registry=stack.gateway.registry,
-        settings=settings(hooks_token=SecretStr("hook-secret")),
+        settings=settings(),
     )
     server = TestServer(build_app(g, track_operations=False), host="127.0.0.1")
     await server.start_server()

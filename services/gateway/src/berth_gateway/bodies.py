@@ -19,6 +19,7 @@ from berth_common.events import registry as default_registry
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from .jsonbody import strict
 from .problems import ApiError, invalid
 from .routes import Route
 
@@ -66,7 +67,7 @@ class Body:
         if self.form is None:
             return dict(data)
         try:
-            parsed = self.form.model_validate(data)
+            parsed = strict(self.form, data)
         except ValidationError as exc:
             raise invalid(exc) from None
         return parsed.model_dump(mode="json", exclude_none=True)

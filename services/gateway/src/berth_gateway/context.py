@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,14 +16,16 @@ from berth_common.events import registry as default_registry
 from berth_common.store import InvalidInput, Store
 from pydantic import BaseModel, ValidationError
 
-from .audit import AuditLog
+from .audit import AuditLog, RefusalDigest
 from .auth.bindings import Directory
 from .auth.oidc import OidcError, OidcVerifier
 from .auth.principal import ALL_TENANTS, Binding, Principal
 from .auth.ratelimit import RateLimiter
 from .auth.tokens import TokenBook
 from .backend import Backend
+from .hooks.replay import ReplayBook
 from .idempotency import IdempotencyBook
+from .jsonbody import loads, strict
 from .models import NAME_PATTERN
 from .operations import Operations
 from .problems import ApiError, invalid, problem_response
@@ -50,6 +51,9 @@ class Gateway:
     idempotency: IdempotencyBook
     operations: Operations
     limiter: RateLimiter
+    anonymous: RateLimiter  # per client address, charged by refusals of unauthenticated callers
+    digest: RefusalDigest
+    replay: ReplayBook
     oidc: OidcVerifier | None
     admin_digest: bytes | None
     registry: Registry
@@ -78,6 +82,9 @@ class Gateway:
             idempotency=IdempotencyBook(store),
             operations=Operations(store),
             limiter=RateLimiter(rate=settings.rate_per_second, burst=settings.rate_burst),
+            anonymous=RateLimiter(rate=settings.anon_rate_per_second, burst=settings.anon_rate_burst),
+            digest=RefusalDigest(),
+            replay=ReplayBook(store),
             oidc=oidc,
             admin_digest=hashlib.sha256(admin.encode()).digest() if admin else None,
             registry=registry,
@@ -115,6 +122,8 @@ REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
 TENANT = web.RequestKey("tenant", str)
 ACTION = web.RequestKey("action", str)
+AUDIT_DETAIL = web.RequestKey("audit_detail", str)  # what a successful call's audit row says
+HOOK_CALLER = web.RequestKey("hook_caller", str)  # set once a hook request proved who sent it
 
 
 def gw(request: web.Request) -> Gateway:
@@ -156,9 +165,42 @@ async def problems_and_audit(request: web.Request, handler: Handler) -> web.Stre
         resp = problem_response(ApiError(500, f"internal error; quote request id {rid}"), request_id=rid)
     if not resp.prepared:
         resp.headers["X-Request-Id"] = rid
-    if request.method in MUTATING and request.path.startswith("/api/"):
+    g = gw(request)
+    if status >= 400 and not _authenticated(request):
+        g.anonymous.take(client_address(request))
+    path = request.path
+    if path.startswith("/hooks/") or (
+        path.startswith("/api/")
+        and (request.method in MUTATING or status in (401, 403) or (status == 429 and not _authenticated(request)))
+    ):
         await _audit(request, status, detail)
+    for key, count in g.digest.due():
+        await _audit_summary(request, key, count)
     return resp
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _authenticated(request: web.Request) -> bool:
+    return isinstance(request.get(PRINCIPAL), Principal) or bool(request.get(HOOK_CALLER))
+
+
+def refusal(request: web.Request, err: ApiError) -> ApiError:
+    """The answer to a caller who did not authenticate: ``err``, or 429 once the caller's address
+    used up its allowance of refused requests. Callers who do authenticate are never limited by
+    their address (many may share one behind a proxy or NAT)."""
+    g = gw(request)
+    wait = g.anonymous.peek(client_address(request))
+    if wait <= 0:
+        return err
+    return ApiError(
+        429,
+        f"too many refused requests from this address (at most {g.settings.anon_rate_per_second:g}/s, "
+        f"burst {g.settings.anon_rate_burst}); {err.detail}",
+        headers={"Retry-After": RateLimiter.retry_after(wait)},
+    )
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
@@ -182,11 +224,31 @@ def _route_name(request: web.Request) -> str:
 
 
 async def _audit(request: web.Request, status: int, detail: str) -> None:
+    g = gw(request)
     p = request.get(PRINCIPAL)
+    hook = request.path.startswith("/hooks/")
+    if not _authenticated(request) and status >= 400:
+        # unauthenticated refusals: the first per address and kind in a window, the rest counted
+        kind = "hook:" + request.path.removeprefix("/hooks/") if hook else "api"
+        suppressed = g.digest.admit((client_address(request), kind, status))
+        if suppressed is None:
+            return
+        if suppressed:
+            detail = f"{detail} ({suppressed} similar refusals from this address suppressed in the last window)"
+    user: str
+    via: str
+    if isinstance(p, Principal):
+        user, via = p.user, p.via
+    elif request.get(HOOK_CALLER):
+        user, via = str(request[HOOK_CALLER]), "hook"
+    else:
+        user, via = "anonymous", "none"
+    if status < 400:
+        detail = str(request.get(AUDIT_DETAIL) or "")
     try:
-        await gw(request).audit.record(
-            user=p.user if isinstance(p, Principal) else "anonymous",
-            via=p.via if isinstance(p, Principal) else "none",
+        await g.audit.record(
+            user=user,
+            via=via,
             tenant=str(request.get(TENANT) or ""),
             method=request.method,
             path=request.path,
@@ -194,9 +256,29 @@ async def _audit(request: web.Request, status: int, detail: str) -> None:
             status=status,
             request_id=request[REQUEST_ID],
             detail=detail,
+            client=client_address(request),
         )
     except Exception:
         log.exception("writing the audit record failed")
+
+
+async def _audit_summary(request: web.Request, key: tuple[str, str, int], count: int) -> None:
+    client, kind, status = key
+    try:
+        await gw(request).audit.record(
+            user="anonymous",
+            via="none",
+            tenant="",
+            method="",
+            path="",
+            action=f"refused {kind} (summary)",
+            status=status,
+            request_id="",
+            detail=f"{count} more refusals ({status}) of unauthenticated {kind} requests from {client}",
+            client=client,
+        )
+    except Exception:
+        log.exception("writing the audit summary failed")
 
 
 @web.middleware
@@ -209,13 +291,17 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if scheme.lower() != "bearer" or not token.strip():
         token = request.query.get("access_token", "") if path == "/api/v1/events" else ""
         if not token:
-            raise ApiError(
+            err = ApiError(
                 401,
                 "authentication required: send Authorization: Bearer <token>",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+            raise refusal(request, err)
     g = gw(request)
-    p = await g.principal_for(token.strip())
+    try:
+        p = await g.principal_for(token.strip())
+    except ApiError as err:
+        raise refusal(request, err) from None
     request[PRINCIPAL] = p
     wait = g.limiter.take(p.key)
     if wait > 0:
@@ -240,9 +326,9 @@ def resolve_tenant(request: web.Request, p: Principal, *, required: bool) -> str
                 f"tenant {explicit!r} is not a valid name",
                 errors=[{"field": "tenant", "message": "must be a DNS label"}],
             )
+        request[TENANT] = explicit  # a refusal is audited with the tenant that was asked for
         if not p.is_platform_admin and explicit not in p.tenants():
             raise ApiError(403, f"{p.user} has no role in tenant {explicit}")
-        request[TENANT] = explicit
         return explicit
     mine = p.tenants()
     if not p.is_platform_admin and len(mine) == 1:
@@ -278,19 +364,18 @@ async def read_json(request: web.Request) -> Any:
     raw = await request.read()
     if not raw.strip():
         return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(
-            400, f"the body is not valid JSON: {exc}", errors=[{"field": "body", "message": "invalid JSON"}]
-        ) from None
+    return loads(raw)
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
+    """The body as ``model`` (strict: a boolean never passes as an integer; unknown fields are
+    refused by the gateway's models)."""
     data = await read_json(request)
     if data is None:
         data = {}
+    if not isinstance(data, dict):
+        raise ApiError(422, "the body must be a JSON object", errors=[{"field": "body", "message": "object"}])
     try:
-        return model.model_validate(data)
+        return strict(model, data)
     except ValidationError as exc:
         raise invalid(exc) from None

@@ -10,7 +10,7 @@ from berth_common.store import AlreadyExists
 
 from . import models as m
 from .auth.bindings import GROUP_PREFIX
-from .context import ACTION, TENANT, gw, principal, read_model, require, resolve_tenant
+from .context import ACTION, AUDIT_DETAIL, TENANT, gw, principal, read_model, require, resolve_tenant
 from .operations import public
 from .pagination import decode_cursor, encode_cursor, parse_limit
 from .problems import ApiError
@@ -196,19 +196,40 @@ async def list_audit(request: web.Request) -> web.Response:
 
 
 async def create_chat_binding(request: web.Request) -> web.Response:
+    """Bind a chat user to a Berth user: callers bind themselves; binding someone else, or
+    replacing a chat user's binding to someone else, needs tenant-admin of the tenant the binding
+    belongs to (or platform-admin), and the audit row says whose binding was replaced."""
     request[ACTION] = "gateway.bind-chat-user"
     p = principal(request)
     body = await read_model(request, m.ChatBindingCreate)
+    g = gw(request)
+    tenant = resolve_tenant(request, p, required=False)
     if body.user != p.user and not p.is_platform_admin:
-        raise ApiError(403, "only a platform-admin binds a chat user to someone else")
-    col = gw(request).store.collection(CHAT_BINDINGS)
+        if tenant is None or not p.can("tenant-admin", tenant):
+            raise ApiError(403, f"{p.user} may bind only their own chat user (binding {body.user} needs tenant-admin)")
+        if not any(b.tenant == tenant for b in await g.directory.bindings_of(body.user)):
+            raise ApiError(403, f"{body.user} has no role in tenant {tenant}")
+    col = g.store.collection(CHAT_BINDINGS)
     key = f"{body.platform}|{body.chat_user}"
-    data = body.model_dump()
     rec = await col.get(key)
+    replaced = ""
+    if rec is not None and rec.data["user"] != p.user:
+        owner_tenant = str(rec.data.get("tenant") or "")
+        if not (p.is_platform_admin or (owner_tenant and p.can("tenant-admin", owner_tenant))):
+            where = f"tenant-admin of {owner_tenant}" if owner_tenant else "a platform-admin"
+            raise ApiError(
+                403,
+                f"{body.platform} user {body.chat_user} is bound to another Berth user; only {where} may rebind it",
+            )
+        replaced = f"replaced the binding of {body.platform} user {body.chat_user} to {rec.data['user']}"
+        if owner_tenant:
+            request[TENANT] = owner_tenant
+    data = {**body.model_dump(), "tenant": tenant or "", "bound_by": p.user}
     if rec is None:
         await col.create(key, data)
     else:
         await col.replace(key, data, expected_version=rec.version)
+    request[AUDIT_DETAIL] = replaced or f"bound {body.platform} user {body.chat_user} to {body.user}"
     return web.json_response(data, status=201)
 
 

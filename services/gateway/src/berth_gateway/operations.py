@@ -16,6 +16,7 @@ from berth_common.events import Envelope
 from berth_common.store import NotFound, Store, update
 
 from .backend import Backend
+from .pagination import SERVICE_PAGE, service_cursor
 
 log = logging.getLogger(__name__)
 COLLECTION = "operations"
@@ -78,6 +79,20 @@ class Operations:
         rec = await self.col.get(op_id)
         return rec.data if rec else None
 
+    async def unconfirmed(self, op_id: str, message: str) -> dict[str, Any] | None:
+        """The command may or may not be on the bus: the operation stays open (a fact that comes
+        still completes it) and says so. The operation as the caller sees it."""
+
+        def mutate(d: dict[str, Any]) -> None:
+            if d["active"]:
+                d.update(message=message, updated_at=datetime.now(UTC).isoformat())
+
+        try:
+            rec = await update(self.col, op_id, mutate, caused_by=None)
+        except NotFound:
+            return None
+        return public(rec.data)
+
     async def fail(self, op_id: str, message: str) -> None:
         def mutate(d: dict[str, Any]) -> None:
             d.update(state="failed", active=False, message=message, updated_at=datetime.now(UTC).isoformat())
@@ -91,11 +106,9 @@ class Operations:
         if not c or not data["active"]:
             return data
         try:
-            reply = await backend.query(c["service"], c["op"], {"tenant": data["tenant"], "limit": 1000}, within=within)
+            present = await _listed(backend, c, tenant=data["tenant"], within=within)
         except Exception:
             return data
-        items = reply.get("items", []) if isinstance(reply, dict) else []
-        present = any(isinstance(i, dict) and i.get(c["key"]) == c["value"] for i in items)
         if present != c["present"]:
             return data
 
@@ -144,6 +157,22 @@ class Operations:
         for op_id in targets:
             with contextlib.suppress(NotFound):
                 await update(self.col, op_id, lambda d: _fold(d, env), caused_by=env.id)
+
+
+async def _listed(backend: Backend, c: dict[str, Any], *, tenant: str, within: float) -> bool:
+    """Whether the service's list shows the item (paging with the service past its first page)."""
+    after: str | None = None
+    for _ in range(1000):
+        payload = {"tenant": tenant, "limit": SERVICE_PAGE, "after": after}
+        reply = await backend.query(c["service"], c["op"], payload, within=within)
+        items = reply.get("items", []) if isinstance(reply, dict) else []
+        if any(isinstance(i, dict) and i.get(c["key"]) == c["value"] for i in items):
+            return True
+        nxt = service_cursor(reply, items, c["key"]) if len(items) >= SERVICE_PAGE else None
+        if nxt is None or nxt == after:
+            return False
+        after = nxt
+    return False
 
 
 def _fold(data: dict[str, Any], env: Envelope) -> None:

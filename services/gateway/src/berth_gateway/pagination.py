@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any
 
 from .problems import ApiError
 
@@ -45,3 +46,17 @@ def parse_limit(raw: str | None) -> int:
             errors=[{"field": "limit", "message": f"must be an integer between 1 and {MAX_LIMIT}"}],
         )
     return value
+
+
+SERVICE_PAGE = 500  # the most a service's list op answers at once (PageQuery.limit)
+
+
+def service_cursor(reply: Any, items: list[Any], key: str) -> str | None:
+    """Where the service's next page starts: its own ``next`` when it says, else the key of the
+    last item of this page."""
+    nxt = reply.get("next") if isinstance(reply, dict) else None
+    if isinstance(nxt, str) and nxt:
+        return nxt
+    last = items[-1] if items else None
+    value = last.get(key) if isinstance(last, dict) else None
+    return str(value) if value not in (None, "") else None

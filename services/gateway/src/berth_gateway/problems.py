@@ -21,8 +21,10 @@ class ApiError(Exception):
         title: str | None = None,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
+        self.extra = extra or {}  # RFC 9457 extension members (e.g. the operation a 503 left behind)
         self.status = status
         self.detail = detail
         self.title = title or _TITLES.get(status, "Error")
@@ -42,7 +44,7 @@ class ApiError(Exception):
             out["request_id"] = request_id
         if self.errors is not None:
             out["errors"] = self.errors
-        return out
+        return {**self.extra, **out}
 
 
 _TITLES = {

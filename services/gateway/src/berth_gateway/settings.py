@@ -21,11 +21,15 @@ class GatewaySettings(BaseSettings):
     oidc_groups_claim: str = "groups"  # IdP groups bound to roles like users (members with "group")
     rate_per_second: float = Field(default=50.0, gt=0)
     rate_burst: int = Field(default=100, ge=1)
+    # callers that did not authenticate (no token, a bad token, a refused hook), per client address
+    anon_rate_per_second: float = Field(default=1.0, gt=0)
+    anon_rate_burst: int = Field(default=30, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     query_timeout: float = Field(default=5.0, gt=0)
     dingtalk_app_secret: SecretStr | None = None
     feishu_verification_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
-    chat_replay_window: int = Field(default=300, ge=1)
+    chat_replay_window: int = Field(default=300, ge=1, description="seconds a chat signature is valid (and remembered)")
+    # Alertmanager and registries send it as Authorization: Bearer <token>; without it the hooks refuse
     hooks_token: SecretStr | None = Field(default=None, description="bearer token Alertmanager / registries send")
     feishu_encrypt_key: SecretStr | None = None

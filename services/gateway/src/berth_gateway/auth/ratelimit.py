@@ -27,6 +27,12 @@ class RateLimiter:
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate
 
+    def peek(self, key: str) -> float:
+        """What ``take`` would answer, without taking a token."""
+        tokens, last = self._buckets.get(key, (float(self.burst), self.clock()))
+        tokens = min(float(self.burst), tokens + (self.clock() - last) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     @staticmethod
     def retry_after(wait: float) -> str:
         return str(max(1, math.ceil(wait)))

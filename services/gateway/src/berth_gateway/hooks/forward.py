@@ -5,7 +5,6 @@ of the schema (``berth_schema.hooks``) and sent as the owning service's ``ingest
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,7 +17,8 @@ from berth_schema.hooks.registry import DistributionNotification
 from pydantic import BaseModel
 
 from ..backend import command_envelope
-from ..context import gw
+from ..context import AUDIT_DETAIL, HOOK_CALLER, TENANT, gw, refusal
+from ..jsonbody import loads
 from ..models import NAME_PATTERN
 from ..problems import ApiError
 
@@ -26,14 +26,42 @@ _NAME = re.compile(NAME_PATTERN)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def _check_hook_token(request: web.Request) -> None:
+TOKEN_SETTING = "BERTH_GATEWAY_HOOKS_TOKEN"
+
+
+def _check_hook_token(request: web.Request, hook: str) -> None:
+    """Closed by default: no configured token refuses every request (503 naming the setting);
+    the token travels only in the Authorization header (a URL ends up in logs)."""
+    try:
+        _verify_hook_token(request, hook)
+    except ApiError as err:
+        raise refusal(request, err) from None
+    request[HOOK_CALLER] = f"hook:{hook}"
+
+
+def _verify_hook_token(request: web.Request, hook: str) -> None:
     secret = gw(request).settings.hooks_token
     if secret is None:
-        return
-    header = request.headers.get("Authorization", "")
-    given = header.partition(" ")[2] if header.lower().startswith("bearer ") else request.query.get("token", "")
-    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-        raise ApiError(401, "webhook token missing or wrong", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            503,
+            f"the {hook} hook is closed: no hook token is configured on this gateway; the operator sets "
+            f"{TOKEN_SETTING} and configures the sender to send it as Authorization: Bearer <token>",
+        )
+    if "token" in request.query or "access_token" in request.query:
+        raise ApiError(
+            401,
+            "the hook token is accepted only in the Authorization header (Bearer), never in the URL",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), secret.get_secret_value().encode()
+    ):
+        raise ApiError(
+            401,
+            "hook token missing or wrong (send Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 def _name_param(request: web.Request, param: str, default: str | None) -> str | None:
@@ -44,13 +72,7 @@ def _name_param(request: web.Request, param: str, default: str | None) -> str | 
 
 
 async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
-    try:
-        return json.loads(raw or b"{}")
-    except ValueError:
-        raise ApiError(
-            400, "the webhook body is not JSON", errors=[{"field": "body", "message": "invalid JSON"}]
-        ) from None
+    return loads(await request.read() or b"{}", what="the webhook body")
 
 
 def _bad_payload(hook: str, exc: HookPayloadInvalid) -> ApiError:
@@ -68,9 +90,10 @@ async def _send(request: web.Request, cmd: BaseModel, *, tenant: str, subject: s
 
 
 async def alertmanager(request: web.Request) -> web.Response:
-    _check_hook_token(request)
+    _check_hook_token(request, "alertmanager")
     tenant = _name_param(request, "tenant", "system")
     assert tenant is not None
+    request[TENANT] = tenant
     body = await _json_body(request)
     try:
         payload = parse_alertmanager(body)
@@ -78,11 +101,12 @@ async def alertmanager(request: web.Request) -> web.Response:
         raise _bad_payload("Alertmanager", exc) from None
     cmd = alert.IngestWebhook(tenant=tenant, payload=body, received_at=datetime.now(UTC))
     sent = await _send(request, cmd, tenant=tenant, subject=f"webhooks/{payload.receiver or 'alertmanager'}")
+    request[AUDIT_DETAIL] = f"{len(payload.alerts)} alert(s) sent to monitor-alert as {sent}"
     return web.json_response({"accepted": len(payload.alerts), "id": sent}, status=202)
 
 
 async def registry_hook(request: web.Request) -> web.Response:
-    _check_hook_token(request)
+    _check_hook_token(request, "registry")
     ctype = request.content_type
     if ctype not in ACCEPTED_TYPES:
         raise ApiError(
@@ -92,6 +116,7 @@ async def registry_hook(request: web.Request) -> web.Response:
         )
     tenant = _name_param(request, "tenant", "system")
     assert tenant is not None
+    request[TENANT] = tenant
     reg = _name_param(request, "registry", None)
     body = await _json_body(request)
     try:
@@ -103,6 +128,7 @@ async def registry_hook(request: web.Request) -> web.Response:
     )
     sent = await _send(request, cmd, tenant=tenant, subject=f"registries/{reg or 'by-host'}")
     events = len(note.events) if isinstance(note, DistributionNotification) else 1
+    request[AUDIT_DETAIL] = f"{events} registry event(s) sent to registry-sync as {sent}"
     return web.json_response({"accepted": events, "id": sent}, status=202)
 
 
