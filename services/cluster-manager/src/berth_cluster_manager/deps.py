@@ -12,6 +12,7 @@ from .app import app
 from .config import ClusterManagerSettings
 from .domain.lifecycle import Cluster
 from .domain.limits import TenantLimits
+from .domain.spec import Offer
 from .operations import OperationRunner, ref_of
 from .providers import Provider, Providers
 from .state import CLUSTERS, TENANT_LIMITS, cluster_key
@@ -37,6 +38,10 @@ class Wiring:
         if self.providers is None:
             raise RuntimeError("cluster-manager is not started")
         return self.providers.get(cluster.spec.provider)
+
+    def offer(self) -> Offer:
+        """What this instance can create (before start: the local provider alone)."""
+        return Offer(providers=self.providers.names()) if self.providers is not None else Offer()
 
     def config(self) -> ClusterManagerSettings:
         if self.settings is None:

@@ -29,6 +29,7 @@ from berth_schema.cluster import (
     InstallAddon,
     NamespaceCreated,
     NamespaceDeleted,
+    NamespaceSpec,
     QuotaChanged,
     RenewCertificates,
     RetryCluster,
@@ -56,15 +57,8 @@ from .domain.limits import (
     check_cluster_allowed,
     check_namespace_allowed,
 )
-from .domain.namespaces import (
-    ISOLATION_POLICY,
-    LIMITS_NAME,
-    QUOTA_NAME,
-    NamespaceSpec,
-    namespace_manifests,
-    parse_namespace,
-)
-from .domain.spec import parse_spec
+from .domain.namespaces import ISOLATION_POLICY, LIMITS_NAME, QUOTA_NAME, namespace_manifests, parse_namespace
+from .domain.spec import resolve
 from .operations import OperationRunner, now, ref_of
 from .providers import Providers, StepFailed
 from .state import CLUSTERS, NAMESPACES, TENANT_LIMITS, TENANT_NODES, cluster_key, envelope, namespace_key
@@ -160,11 +154,10 @@ async def _transition(
 @app.handler(CreateCluster, concurrency=8, max_deliver=5, ack_wait=60)
 async def create_cluster(cmd: CreateCluster, ctx: Context) -> None:
     tenant, env = ctx.envelope.tenant, ctx.envelope
-    name = str(cmd.spec.get("name", ""))
     try:
-        spec = parse_spec(cmd.spec)
+        spec = resolve(cmd.spec, offer=wiring.offer())
     except ValidationFailed as exc:
-        await _refuse(ctx, cluster=name, operation="create", reason=str(exc), errors=exc.errors)
+        await _refuse(ctx, cluster=cmd.spec.name, operation="create", reason=str(exc), errors=exc.errors)
         return
     col = app.store.collection(CLUSTERS)
     key = cluster_key(tenant, spec.name)
@@ -416,11 +409,7 @@ async def _apply_namespace(cluster: Cluster, spec: NamespaceSpec, *, previous: N
 
 @app.handler(CreateNamespace, concurrency=4, max_deliver=5)
 async def create_namespace(cmd: CreateNamespace, ctx: Context) -> None:
-    tenant = ctx.envelope.tenant
-    try:
-        spec = parse_namespace(cmd.namespace)
-    except ValidationFailed as exc:
-        raise Poison(f"namespace refused: {exc}") from None
+    tenant, spec = ctx.envelope.tenant, cmd.namespace
     cluster = await _running_cluster(tenant, cmd.cluster)
     col = app.store.collection(NAMESPACES)
     key = namespace_key(tenant, cmd.cluster, spec.name)

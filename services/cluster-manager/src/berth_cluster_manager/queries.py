@@ -42,6 +42,7 @@ from berth_schema.cluster import (
     ListNamespaces,
     NamespaceList,
     NamespaceRow,
+    NamespaceSpec,
     NamespaceValidation,
     NodeQuota,
     TenantCounts,
@@ -51,6 +52,8 @@ from berth_schema.cluster import (
     ValidateCluster,
     ValidateNamespace,
 )
+from berth_schema.cluster.network import parse_cidr, pod_capacity, subnet_available_ips
+from berth_schema.cluster.spec import BILLING_MODES, KUBE_PROXY_MODES, NETWORK_MODELS
 
 from . import kube
 from .addons.helm import chart_version
@@ -61,10 +64,9 @@ from .domain.capacity import allocation
 from .domain.errors import FieldError, LimitExceeded, ValidationFailed
 from .domain.lifecycle import Cluster, Phase
 from .domain.limits import SYSTEM_NAMESPACES, TenantUsage, check_nodes_allowed, namespaces_remaining, remaining
-from .domain.namespaces import NODE_SELECTOR_ANNOTATION, NamespaceSpec, parse_namespace
-from .domain.network import parse_cidr, pod_capacity, subnet_available_ips
+from .domain.namespaces import NODE_SELECTOR_ANNOTATION, parse_namespace
 from .domain.spec import FLAVOURS, parse_spec
-from .domain.versions import SUPPORTED_VERSIONS, next_versions
+from .domain.versions import next_versions
 from .operations import ref_of
 from .state import CLUSTERS, NAMESPACES, TENANT_NODES
 
@@ -200,7 +202,7 @@ async def get_kubeconfig(req: GetKubeconfig) -> Kubeconfig:
 async def validate_cluster(req: ValidateCluster) -> ClusterValidation:
     """What the creation form shows before submit: every bad field, the chosen pod range and its capacity."""
     try:
-        spec = parse_spec(req.spec)
+        spec = parse_spec(req.spec, offer=wiring.offer())
     except ValidationFailed as exc:
         return ClusterValidation(valid=False, errors=_problems(exc.errors))
     return ClusterValidation(
@@ -214,12 +216,16 @@ async def validate_cluster(req: ValidateCluster) -> ClusterValidation:
 
 @app.query(GetClusterOptions)
 async def cluster_options(_: GetClusterOptions) -> ClusterOptions:
+    offer = wiring.offer()
     return ClusterOptions(
-        versions=list(SUPPORTED_VERSIONS),
+        versions=list(offer.versions),
+        default_version=offer.default_version,
+        providers=list(offer.providers),
+        default_provider=offer.default_provider,
         flavours=[FlavourOption(nodes=f.nodes, code=f.code) for f in FLAVOURS.values()],
-        network_models=["overlay", "vpc"],
-        kube_proxy_modes=["iptables", "ipvs"],
-        billing_modes=["pay-per-use", "yearly-monthly"],
+        network_models=list(NETWORK_MODELS),
+        kube_proxy_modes=list(KUBE_PROXY_MODES),
+        billing_modes=list(BILLING_MODES),
     )
 
 

@@ -28,6 +28,7 @@ from berth_common.store.memory import MemoryStore
 from berth_schema.cluster import (
     CheckNodeQuota,
     ClusterAllocation,
+    ClusterSpec,
     CompleteCaRotation,
     ControlPlaneHealth,
     CreateCluster,
@@ -123,22 +124,27 @@ async def query(op: str, **payload: Any) -> dict[str, Any]:
 
 
 async def test_invalid_request_is_refused_field_by_field(service: Facts) -> None:
-    env = await send(
-        CreateCluster(
-            spec={"name": "Bad_Name", "version": "v1.11.7", "description": "x" * 61, "pod_cidr": "10.247.0.0/16"}
-        )
+    # what the form's own rules refuse never makes a command (the schema model refuses it) ...
+    check = await query(
+        "validate-cluster",
+        spec={"name": "Bad_Name", "version": "v1.11.7", "description": "x" * 61, "pod_cidr": "10.247.0.0/16"},
     )
-    failed = await eventually(lambda: service.of("Bad_Name", "failed.v1"))
-    data = failed[0].data
+    assert not check["valid"]
+    assert {e["field"] for e in check["errors"]} == {"name", "version", "description", "pod_cidr"}
+    # ... what only this service knows (its versions) refuses the command with a ClusterFailed fact
+    env = await send(CreateCluster(spec=ClusterSpec(name="old-one", version="v1.11.7")))
+    failed = await eventually(lambda: service.of("old-one", "failed.v1"))
     assert failed[0].causationid == env.id
-    assert {e["field"] for e in data["errors"]} == {"name", "version", "description", "pod_cidr"}
+    assert [e["field"] for e in failed[0].data["errors"]] == ["version"]
     assert (await query("list-clusters", tenant="t1"))["items"] == []
     check = await query("validate-cluster", spec={"name": "ok", "flavour": 200})
     assert check["valid"] and check["pod_capacity"] >= 200 * 110
+    options = await query("cluster-options")
+    assert options["providers"] == ["local", "hosted"] and options["default_provider"] == "hosted"
 
 
 async def test_local_cluster_lifecycle_through_the_bus(service: Facts, local: LocalProvider) -> None:
-    env = await send(CreateCluster(spec={"name": "e2e", "provider": "local", "description": "end to end"}))
+    env = await send(CreateCluster(spec=ClusterSpec(name="e2e", provider="local", description="end to end")))
     running = await eventually(lambda: service.of("e2e", "running.v1"))
     assert running[0].correlationid == env.id
     steps = [(e.data["step"], e.data["result"]) for e in service.of("e2e", "step.v1")]
@@ -246,7 +252,7 @@ async def test_failed_step_retry_resumes_then_upgrade_walks_the_order(
     service: Facts, local: LocalProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # v1.35.2 binaries are not installed: provisioning fails at etcd (etcd 3.6.5 missing)
-    await send(CreateCluster(spec={"name": "old", "provider": "local", "version": "v1.35.2"}), tenant="t2")
+    await send(CreateCluster(spec=ClusterSpec(name="old", provider="local", version="v1.35.2")), tenant="t2")
     failed = await eventually(lambda: service.of("old", "failed.v1"))
     assert failed[0].data["step"] == "provision-etcd" and "etcd v3.6.5 not found" in failed[0].data["reason"]
     detail = await query("get-cluster", tenant="t2", cluster="old")
@@ -299,14 +305,14 @@ async def test_tenant_cluster_limit(service: Facts) -> None:
         lambda: [e for e in service.items if e.type == "berth.cluster.quota-changed.v1" and e.tenant == "t3"]
     )
     assert (await query("tenant-limits", tenant="t3"))["remaining"]["clusters"] == 0
-    await send(CreateCluster(spec={"name": "over", "provider": "local"}), tenant="t3")
+    await send(CreateCluster(spec=ClusterSpec(name="over", provider="local")), tenant="t3")
     failed = await eventually(lambda: service.of("over", "failed.v1"))
     assert "clusters: tenant limit of 0 reached" in failed[0].data["reason"]
     assert json.dumps(failed[0].data)  # serialisable
 
 
 async def test_addons_install_with_helm_into_the_tenant_cluster(service: Facts) -> None:
-    await send(CreateCluster(spec={"name": "addons", "provider": "local"}), tenant="t4")
+    await send(CreateCluster(spec=ClusterSpec(name="addons", provider="local")), tenant="t4")
     await eventually(lambda: service.of("addons", "running.v1"))
     for name in ("coredns", "metrics-server", "ingress-nginx", "monitoring-agent"):
         await send(InstallAddon(cluster="addons", addon=name), tenant="t4")
@@ -376,7 +382,7 @@ async def test_nodes_reported_by_node_manager_count_against_the_tenant_limit(ser
 async def test_hosted_cluster_through_the_bus_goes_running_and_deletes_clean(
     service: Facts, kube_cluster: KubeCluster, hosted: HostedProvider
 ) -> None:
-    await send(CreateCluster(spec={"name": "hosted1", "provider": "hosted", "ha": True}), tenant="t6")
+    await send(CreateCluster(spec=ClusterSpec(name="hosted1", provider="hosted", ha=True)), tenant="t6")
     await eventually(lambda: service.of("hosted1", "running.v1"), within=180)
     detail = await query("get-cluster", tenant="t6", cluster="hosted1")
     assert detail["control_plane"]["healthy"] is True

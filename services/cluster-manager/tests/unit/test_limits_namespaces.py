@@ -13,7 +13,7 @@ from berth_cluster_manager.domain.limits import (
     remaining,
 )
 from berth_cluster_manager.domain.namespaces import NODE_SELECTOR_ANNOTATION, namespace_manifests, parse_namespace
-from berth_cluster_manager.domain.quantity import parse_quantity
+from berth_schema.cluster.quantity import parse_quantity
 
 
 def test_remaining_counts_like_the_console() -> None:

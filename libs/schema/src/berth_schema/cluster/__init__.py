@@ -91,6 +91,12 @@ from .messages import (
 from .messages import (
     UpgradeCluster as UpgradeCluster,
 )
+from .namespace import (
+    ContainerLimits as ContainerLimits,
+)
+from .namespace import (
+    NamespaceSpec as NamespaceSpec,
+)
 from .queries import (
     AddonList as AddonList,
 )
@@ -228,4 +234,7 @@ from .queries import (
 )
 from .queries import (
     ValidateNamespace as ValidateNamespace,
+)
+from .spec import (
+    ClusterSpec as ClusterSpec,
 )

@@ -8,15 +8,18 @@ from typing import Any
 from berth_common.events import command, event
 from pydantic import BaseModel, Field
 
+from .namespace import NamespaceSpec
+from .spec import ClusterSpec
+
 CLUSTER = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 # --- commands -------------------------------------------------------------------------
 @command("berth.cmd.cluster-manager.create.v1", service="cluster-manager", verb="create")
 class CreateCluster(BaseModel):
-    """Create a cluster from the creation form (``spec`` holds its fields; see ClusterSpec)."""
+    """Create a cluster from the creation form."""
 
-    spec: dict[str, Any]
+    spec: ClusterSpec
 
 
 @command("berth.cmd.cluster-manager.upgrade.v1", service="cluster-manager", verb="upgrade")
@@ -54,10 +57,10 @@ class RenewCertificates(BaseModel):
 
 @command("berth.cmd.cluster-manager.create-namespace.v1", service="cluster-manager", verb="create-namespace")
 class CreateNamespace(BaseModel):
-    """Create a namespace in a tenant cluster; ``namespace`` holds NamespaceSpec fields."""
+    """Create a namespace in a tenant cluster."""
 
     cluster: str = CLUSTER
-    namespace: dict[str, Any]
+    namespace: NamespaceSpec
 
 
 @command("berth.cmd.cluster-manager.delete-namespace.v1", service="cluster-manager", verb="delete-namespace")

@@ -252,6 +252,9 @@ class FlavourOption(Reply):
 
 class ClusterOptions(Reply):
     versions: list[str]
+    default_version: str = ""
+    providers: list[str] = Field(default_factory=list, description="the providers configured on this platform")
+    default_provider: str = Field(default="", description="what an empty provider selects")
     flavours: list[FlavourOption]
     network_models: list[str]
     kube_proxy_modes: list[str]

@@ -2,7 +2,7 @@
 
 from .errors import DomainError, FieldError, InvalidTransition, LimitExceeded, ValidationFailed
 from .lifecycle import STEPS, Cluster, OperationKind, Phase, TimelineEntry
-from .spec import FLAVOURS, ClusterSpec, Flavour, parse_spec, validate_spec
+from .spec import FLAVOURS, Flavour, Offer, ResolvedSpec, parse_spec, resolve
 from .versions import SUPPORTED_VERSIONS, check_upgrade
 
 __all__ = [
@@ -10,17 +10,18 @@ __all__ = [
     "STEPS",
     "SUPPORTED_VERSIONS",
     "Cluster",
-    "ClusterSpec",
     "DomainError",
     "FieldError",
     "Flavour",
     "InvalidTransition",
     "LimitExceeded",
+    "Offer",
     "OperationKind",
     "Phase",
+    "ResolvedSpec",
     "TimelineEntry",
     "ValidationFailed",
     "check_upgrade",
     "parse_spec",
-    "validate_spec",
+    "resolve",
 ]

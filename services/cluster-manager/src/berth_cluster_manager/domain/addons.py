@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import DomainError
-from .spec import ClusterSpec
+from .spec import ResolvedSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,9 @@ def addon(name: str) -> Addon:
         raise DomainError(f"addon: {name!r} is not one of {', '.join(CATALOGUE)}") from None
 
 
-def values_for(a: Addon, spec: ClusterSpec, *, cluster: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def values_for(
+    a: Addon, spec: ResolvedSpec, *, cluster: str, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Chart values derived from the cluster (DNS address, replicas by flavour), then overrides."""
     big = spec.flavour >= 1000
     values: dict[str, Any] = {}

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from berth_schema.cluster.quantity import parse_quantity
 from pydantic import BaseModel
-
-from .quantity import parse_quantity
 
 GIB = Decimal(2**30)
 

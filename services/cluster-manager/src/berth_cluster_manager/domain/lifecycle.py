@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from .addons import AddonStatus
 from .errors import DomainError, InvalidTransition
-from .spec import ClusterSpec
+from .spec import ResolvedSpec
 from .versions import check_upgrade
 
 
@@ -122,7 +122,7 @@ class Cluster(BaseModel):
     id: str
     tenant: str
     name: str
-    spec: ClusterSpec
+    spec: ResolvedSpec
     phase: Phase
     version: str | None = None  # what the control plane runs; None until first Running
     operation: Operation | None = None
@@ -135,7 +135,7 @@ class Cluster(BaseModel):
 
     # --- construction and (de)serialisation ----------------------------------
     @classmethod
-    def request(cls, *, tenant: str, spec: ClusterSpec, at: datetime, cluster_id: str | None = None) -> Cluster:
+    def request(cls, *, tenant: str, spec: ResolvedSpec, at: datetime, cluster_id: str | None = None) -> Cluster:
         c = cls(
             id=cluster_id or str(uuid.uuid4()),
             tenant=tenant,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from berth_schema.cluster.namespace import SYSTEM_NAMESPACES as SYSTEM_NAMESPACES
 from pydantic import BaseModel, Field
 
 from .errors import FieldError, LimitExceeded, ValidationFailed
-
-# kube-system, kube-public, default (kube-node-lease is hidden, as the console hides it)
-SYSTEM_NAMESPACES = ("default", "kube-public", "kube-system")
 
 
 class TenantLimits(BaseModel):

@@ -9,6 +9,7 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.config import load_incluster_config, new_client_from_config
 
 from ..config import ClusterManagerSettings
+from ..domain.spec import HOSTED_HINT
 from .base import ClusterRef, ControlPlaneHealth, Provider, StepFailed
 from .hosted import HostedProvider
 from .hosted_manifests import HostedOptions
@@ -26,11 +27,14 @@ class Providers:
     def add(self, provider: Provider) -> None:
         self._by_name[provider.name] = provider
 
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
     def get(self, name: str) -> Provider:
         try:
             return self._by_name[name]
         except KeyError:
-            hint = " (set BERTH_CM_HOST_KUBECONFIG or run in a cluster)" if name == "hosted" else ""
+            hint = f" ({HOSTED_HINT})" if name == "hosted" else ""
             raise StepFailed(f"provider {name!r} is not configured on this cluster-manager{hint}") from None
 
     async def close(self) -> None:

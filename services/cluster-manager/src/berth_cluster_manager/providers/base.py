@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from kubernetes_asyncio.client import ApiClient
 
-from ..domain.spec import ClusterSpec
+from ..domain.spec import ResolvedSpec
 
 CLUSTER_LABEL = "berth.io/cluster"
 TENANT_LABEL = "berth.io/tenant"
@@ -26,7 +26,7 @@ class ClusterRef:
 
     tenant: str
     name: str
-    spec: ClusterSpec
+    spec: ResolvedSpec
     cluster_id: str = ""
 
     def labels(self, component: str | None = None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""CIDR arithmetic for the creation form: parsing, overlaps, pod capacity, service IP."""
+"""CIDR arithmetic of the cluster creation form: parsing, overlaps, pod capacity, service IP."""
 
 from __future__ import annotations
 
