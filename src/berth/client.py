@@ -34,6 +34,8 @@ class Client:
     tenant: str = ""
     timeout: float = 30.0
     headers: dict[str, str] = field(default_factory=dict)
+    # the first page list_all read, for what a list says beside its items (e.g. ``remaining``)
+    first_page: dict[str, Any] = field(default_factory=dict)
 
     def request(self, method: str, path: str, body: Any = None, *, idempotent: bool = False) -> Any:
         url = self.server.rstrip("/") + path
@@ -73,6 +75,8 @@ class Client:
         cursor = ""
         while True:
             page = self.get(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+            if not cursor:
+                self.first_page = page
             yield from page["items"]
             cursor = page.get("next_cursor") or ""
             if not cursor:

@@ -84,6 +84,28 @@ def _get(url: str, timeout: float = 1.0) -> tuple[int, bytes]:
         return int(e.code), e.read()
 
 
+DEFAULT_TENANT = "default"
+
+
+def ensure_default_tenant(gateway_url: str, token: str, name: str = DEFAULT_TENANT) -> None:
+    """The admin's first tenant, so `berth cluster create demo` works right after `berth login`."""
+    body = json.dumps({"name": name, "display_name": "Default tenant"}).encode()
+    req = urllib.request.Request(
+        f"{gateway_url}/api/v1/tenants",
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10):
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code != 409:  # 409: kept from an earlier run
+            raise LaunchError(f"creating the default tenant failed: HTTP {exc.code} {exc.read()[:300]!r}") from None
+    except OSError as exc:
+        raise LaunchError(f"creating the default tenant failed: {exc}") from None
+
+
 class Suite:
     def __init__(self, opts: UpOptions) -> None:
         self.opts = opts
@@ -135,6 +157,11 @@ class Suite:
             self._spawn(spec.name, [sys.executable, "-m", spec.module], env=env)
         for spec in self.specs():
             self._wait(f"http://{o.host}:{o.side_port_base + spec.side_port_offset}/readyz", spec.name)
+        if any(spec.name == "gateway" for spec in self.specs()):
+            try:
+                ensure_default_tenant(f"http://{o.host}:{o.gateway_port}", token)
+            except LaunchError as exc:  # the platform still works; the CLI then needs --tenant
+                print(f"berth up: warning: {exc}", file=sys.stderr)
 
     def _spawn(self, name: str, argv: list[str], *, env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
@@ -216,7 +243,9 @@ def up(opts: UpOptions) -> int:
     url = f"http://{opts.host}:{opts.gateway_port}"
     print(f"Berth is up. API and console: {url}/  (OpenAPI: {url}/openapi.json)")
     print(f"Data directory: {opts.data_dir.resolve()}  logs: {suite.logs.resolve()}")
-    print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --url {url}` asks for it")
+    print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --server {url}` asks for it")
+    if not opts.only or "gateway" in opts.only:
+        print(f"Default tenant: {DEFAULT_TENANT} (the CLI's default after login; others: POST /api/v1/tenants)")
     print(json.dumps(suite.status()))
     print("Press Ctrl-C to stop.", flush=True)
     while not stop:

@@ -36,7 +36,7 @@ class AuthNats:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.port, self.monitor = free_port(), free_port()
-        self.passwords = {s: secrets.token_urlsafe(16) for s in bus_permissions.ALL_IDENTITIES}
+        self.passwords = {s: secrets.token_hex(16) for s in bus_permissions.ALL_IDENTITIES}  # nats-server variables must not start with "-"
         self.proc: Proc | None = None
 
     @property

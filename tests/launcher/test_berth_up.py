@@ -64,6 +64,14 @@ def services(port: int, token: str) -> dict[str, str]:
         return {i["name"]: i["status"] for i in json.load(r)["items"]}
 
 
+def tenants(port: int, token: str) -> set[str]:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return {i["name"] for i in json.load(r)["items"]}
+
+
 def stop(proc: subprocess.Popen[bytes], log: Path) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(60) == 0, log.read_text()
@@ -82,7 +90,9 @@ def test_berth_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
         token = token_file.read_text().strip()
         assert token not in log.read_text(), "the token is never printed"
+        assert f"`berth login --server http://127.0.0.1:{ports['gw']}`" in log.read_text()
         assert services(ports["gw"], token) == dict.fromkeys(SERVICES, "up")
+        assert "default" in tenants(ports["gw"], token), "the admin gets a tenant to work in"
         stop(proc, log)
         assert not (data / "logs" / "gateway.log").read_text().count(token)
 
@@ -90,6 +100,7 @@ def test_berth_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         proc, log = start(data, ports)
         assert (data / "admin-token").read_text().strip() == token
         assert services(ports["gw"], token) == dict.fromkeys(SERVICES, "up")
+        assert "default" in tenants(ports["gw"], token)
         streams = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ports['side']}/jsz?streams=true", timeout=5))
         names = {s["name"] for a in streams["account_details"] for s in a["stream_detail"]}
         assert {"BERTH_EVENTS", "BERTH_COMMANDS", "BERTH_DLQ"} <= names

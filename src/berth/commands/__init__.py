@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import auth, clusters, namespaces, nodes
+from . import auth, clusters, namespaces, nodes, pools
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for module in (auth, clusters, nodes, namespaces):
+    for module in (auth, clusters, nodes, namespaces, pools):
         module.register(sub)

@@ -22,9 +22,24 @@ def login(args: argparse.Namespace) -> int:
     except ApiProblem as exc:
         print(exc.render(), file=sys.stderr)
         return 1
-    path = config.save(config.CliConfig(server=args.server, token=token, tenant=args.tenant or ""))
+    tenant = args.tenant or _default_tenant(client)
+    path = config.save(config.CliConfig(server=args.server, token=token, tenant=tenant))
     print(f"logged in to {args.server} as {me['user']}; saved to {path}")
+    if tenant:
+        print(f"default tenant: {tenant} (change it with `berth login --tenant T` or --tenant on a command)")
     return 0
+
+
+def _default_tenant(client: Client) -> str:
+    """The caller's only tenant, else the one named ``default`` (`berth up` makes it), else none."""
+    try:
+        page = client.get("/api/v1/tenants?limit=100")
+    except ApiProblem:
+        return ""
+    names = [str(t["name"]) for t in page.get("items", []) if isinstance(t, dict) and "name" in t]
+    if len(names) == 1:
+        return names[0]
+    return "default" if "default" in names else ""
 
 
 def logout(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..client import Client
+from ..client import ApiProblem, Client
 from .common import accepted, api_options, command, show, wait_options
 
 COLUMNS = ["name", "phase", "version", "provider", "tenant"]
@@ -16,7 +16,10 @@ COLUMNS = ["name", "phase", "version", "provider", "tenant"]
 
 @command
 def create(args: argparse.Namespace, client: Client) -> int:
-    body: dict[str, Any] = {"name": args.name, "provider": args.provider, "flavour": args.flavour}
+    body: dict[str, Any] = {"name": args.name, "flavour": args.flavour}
+    provider = args.provider or default_provider(client)
+    if provider:
+        body["provider"] = provider
     for key in (
         "version",
         "pod_cidr",
@@ -34,6 +37,21 @@ def create(args: argparse.Namespace, client: Client) -> int:
         body["ha"] = True
     reply = client.request("POST", "/api/v1/clusters", body, idempotent=True)
     return accepted(args, client, reply, f"create {args.name}")
+
+
+def default_provider(client: Client) -> str:
+    """The provider the platform says works here (cluster-options ``default_provider``, else its
+    only configured one); empty leaves the choice to the server."""
+    try:
+        options = client.get("/api/v1/cluster-options")
+    except ApiProblem:
+        return ""
+    if not isinstance(options, dict):
+        return ""
+    if options.get("default_provider"):
+        return str(options["default_provider"])
+    providers = [p.get("name") if isinstance(p, dict) else p for p in options.get("providers") or []]
+    return str(providers[0]) if len(providers) == 1 and providers[0] else ""
 
 
 @command
@@ -78,7 +96,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = cluster.add_parser("create", help="create a cluster and wait until it runs")
     p.add_argument("name")
     p.add_argument("--version")
-    p.add_argument("--provider", choices=["local", "hosted"], default="hosted")
+    p.add_argument(
+        "--provider",
+        choices=["local", "hosted"],
+        help="where the control plane runs (default: the platform's default, the one configured here)",
+    )
     p.add_argument("--flavour", type=int, choices=[50, 200, 1000], default=50, help="management scale (nodes)")
     p.add_argument("--ha", action="store_true", help="highly available control plane")
     p.add_argument("--pod-cidr", dest="pod_cidr", help="container CIDR (default: chosen automatically)")

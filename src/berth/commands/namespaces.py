@@ -8,7 +8,7 @@ import sys
 from ..client import Client
 from .common import accepted, api_options, command, show, wait_options
 
-COLUMNS = ["name", "status", "description", "network_isolation", "created_at"]
+COLUMNS = ["name", "status", "description", "isolated", "created_at"]
 
 
 def _base(args: argparse.Namespace) -> str:
@@ -17,7 +17,11 @@ def _base(args: argparse.Namespace) -> str:
 
 @command
 def list_(args: argparse.Namespace, client: Client) -> int:
-    return show(args, list(client.list_all(_base(args))), COLUMNS)
+    show(args, list(client.list_all(_base(args))), COLUMNS)
+    remaining = client.first_page.get("remaining")
+    if remaining is not None and args.output == "table":
+        print(f"{remaining} more namespaces can be created in cluster {args.cluster}", file=sys.stderr)
+    return 0
 
 
 @command
@@ -27,7 +31,8 @@ def get(args: argparse.Namespace, client: Client) -> int:
 
 @command
 def create(args: argparse.Namespace, client: Client) -> int:
-    body = {"name": args.name, "description": args.description or "", "network_isolation": args.isolated}
+    # the API's NamespaceCreate fields (extra fields are a 422)
+    body: dict[str, object] = {"name": args.name, "description": args.description or "", "isolated": args.isolated}
     return accepted(args, client, client.request("POST", _base(args), body, idempotent=True), f"create {args.name}")
 
 

@@ -8,6 +8,7 @@ tests can configure and break them freely.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from . import leaks
 from .kube import KubeApi, KubeCluster
 from .mongo import MongoServer, start_mongo
 from .monitoring import Alertmanager, Prometheus
@@ -224,9 +226,42 @@ def powerdns(tmp_path: Path) -> Iterator[PowerDNS]:
     pdns.stop()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not STARTUPS:
+# --- what the session left running ---------------------------------------------------------
+
+# servers found still running when the session finished (filled by pytest_sessionfinish)
+LEAKED: list[leaks.Leaked] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Mark the session's environment: every process started from now on inherits the mark."""
+    os.environ[leaks.MARKER] = uuid.uuid4().hex  # a fresh one also in a pytest run by a test
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when a server it started is still running after every fixture finished
+    (BERTH_LEAK_CHECK=0 turns the check off; BERTH_LEAK_KEEP=1 leaves the leaked servers running)."""
+    marker = os.environ.get(leaks.MARKER)
+    if not marker or os.environ.get("BERTH_LEAK_CHECK") == "0":
         return
-    terminalreporter.section("berth parts start-up")
-    for part, seconds in STARTUPS:
-        terminalreporter.write_line(f"{part}: {seconds:.1f}s")
+    LEAKED[:] = leaks.wait_for_survivors(marker, exclude=frozenset({os.getpid()}))
+    if not LEAKED:
+        return
+    if os.environ.get("BERTH_LEAK_KEEP") != "1":
+        leaks.stop(LEAKED)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if STARTUPS:
+        terminalreporter.section("berth parts start-up")
+        for part, seconds in STARTUPS:
+            terminalreporter.write_line(f"{part}: {seconds:.1f}s")
+    if LEAKED:
+        terminalreporter.section("servers left running by this session (a fixture did not stop them)", red=True)
+        for p in LEAKED:
+            terminalreporter.write_line(p.describe(), red=True)
+        kept = os.environ.get("BERTH_LEAK_KEEP") == "1"
+        terminalreporter.write_line(
+            "left running (BERTH_LEAK_KEEP=1)" if kept else "they were stopped now; the session fails", red=True
+        )

@@ -50,8 +50,11 @@ class Proc:
         log_dir: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        inherit_env: bool = True,
     ) -> None:
+        """``env`` adds to this process's environment, or with ``inherit_env=False`` is all of it."""
         self.name, self.argv, self.env, self.cwd = name, list(argv), env, cwd
+        self.inherit_env = inherit_env
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         self.popen: subprocess.Popen[bytes] | None = None
@@ -63,7 +66,7 @@ class Proc:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, **(self.env or {})},
+            env={**(os.environ if self.inherit_env else {}), **(self.env or {})},
             cwd=self.cwd,
             start_new_session=True,
         )
@@ -111,3 +114,38 @@ class Proc:
     @property
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+
+def processes_under(directory: Path) -> list[int]:
+    """Live processes whose command line names a path under ``directory`` (a local cluster's
+    etcd, kube-apiserver, controllers and kwok all run with their files in its data directory)."""
+    prefix = str(directory.resolve()).encode() + b"/"
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X") and any(prefix in arg for arg in argv):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_processes_under(directory: Path, *, timeout: float = 15.0) -> list[int]:
+    """Stop (SIGTERM, then SIGKILL after ``timeout``) every process running from ``directory``:
+    what a service under test started detached, e.g. the local provider's control planes, which
+    outlive the service by design. Returns the pids it stopped."""
+    pids = processes_under(directory)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and set(processes_under(directory)) & set(pids):
+        time.sleep(0.2)
+    for pid in set(processes_under(directory)) & set(pids):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
