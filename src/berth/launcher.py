@@ -19,8 +19,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from berth_schema import bus_permissions
 
 from .services import SERVICES, ServiceSpec
 
@@ -62,6 +65,64 @@ def admin_token(data_dir: Path) -> tuple[str, Path]:
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
     return token, path
+
+
+def _secret_file(path: Path, make: Callable[[], str]) -> str:
+    """A secret kept (0600) in the data dir across restarts; made on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
+
+
+def hooks_token(data_dir: Path) -> str:
+    """The token Alertmanager and registries send to /hooks/* (hooks stay closed without one)."""
+    if os.environ.get("BERTH_GATEWAY_HOOKS_TOKEN"):
+        return os.environ["BERTH_GATEWAY_HOOKS_TOKEN"]
+    return _secret_file(data_dir / "hooks-token", lambda: "hook_" + secrets.token_urlsafe(32))
+
+
+def nats_passwords(data_dir: Path) -> dict[str, str]:
+    """One NATS password per service (each connects as its own user with only its own permissions)."""
+    raw = _secret_file(
+        data_dir / "nats-passwords.json",
+        lambda: json.dumps({i: bus_permissions.new_password() for i in bus_permissions.ALL_IDENTITIES}),
+    )
+    passwords: dict[str, str] = json.loads(raw)
+    missing = [i for i in bus_permissions.ALL_IDENTITIES if i not in passwords]
+    if missing:
+        raise LaunchError(f"{data_dir / 'nats-passwords.json'} lacks {missing}; delete it to regenerate")
+    return passwords
+
+
+def write_nats_config(data_dir: Path, *, host: str, port: int, monitor_port: int) -> Path:
+    """nats-server's config: JetStream in the data dir and the authorization generated from the schema."""
+    (data_dir / "nats-authorization.conf").write_text(bus_permissions.nats_authorization_conf())
+    conf = data_dir / "nats.conf"
+    conf.write_text(
+        f"listen: {host}:{port}\n"
+        f"http: {host}:{monitor_port}\n"
+        "server_name: berth-embedded\n"
+        f'jetstream {{ store_dir: "{data_dir.resolve() / "jetstream"}" }}\n'
+        "include nats-authorization.conf\n"
+    )
+    return conf
+
+
+# Secrets a child gets only when it is the one that needs them (never inherited from `berth up`).
+_SECRET_VARS = ("BERTH_ADMIN_TOKEN", "BERTH_GATEWAY_HOOKS_TOKEN", "BERTH_NATS_PASSWORD", "BERTH_NATS_USER")
+
+
+def _child_env(extra: dict[str, str]) -> dict[str, str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _SECRET_VARS and not k.startswith("BERTH_NATS_PASSWORD_") and k != "BERTH_SECRETS_KEY"
+    }
+    return {**base, **extra}
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -112,49 +173,49 @@ class Suite:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs = opts.data_dir / "logs"
         self.token_path = opts.data_dir / "admin-token"
+        self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.passwords: dict[str, str] = {}
+        self.backoff: dict[str, float] = {}
+        self.restart_at: dict[str, float] = {}
+        self.started: dict[str, float] = {}
 
     def specs(self) -> list[ServiceSpec]:
         return [s for s in SERVICES if not self.opts.only or s.name in self.opts.only]
 
     def start(self) -> None:
         o = self.opts
-        o.data_dir.mkdir(parents=True, exist_ok=True)
-        self.logs.mkdir(exist_ok=True)
+        o.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        o.data_dir.chmod(0o700)  # tokens, passwords, SQLite stores and logs live here
+        self.logs.mkdir(exist_ok=True, mode=0o700)
         busy = [p for p in (o.nats_port, o.gateway_port) if not _port_free(o.host, p)]
         if busy:
             raise LaunchError(f"port(s) {busy} on {o.host} already in use; choose others with --nats-port/--port")
-        self._spawn(
-            "nats-server",
-            [
-                nats_server_binary(),
-                "-js",
-                "-a",
-                o.host,
-                "-p",
-                str(o.nats_port),
-                "-m",
-                str(o.side_port_base),
-                "-sd",
-                str(o.data_dir / "jetstream"),
-                "-n",
-                "berth-embedded",
-            ],
-            env={},
-        )
+        self.passwords = nats_passwords(o.data_dir)
+        conf = write_nats_config(o.data_dir, host=o.host, port=o.nats_port, monitor_port=o.side_port_base)
+        nats_env = {bus_permissions.password_variable(i): pw for i, pw in self.passwords.items()}
+        self.commands["nats-server"] = ([nats_server_binary(), "-c", str(conf)], nats_env)
+        self._spawn("nats-server")
         self._wait(f"http://{o.host}:{o.side_port_base}/healthz?js-enabled-only=true", "nats-server")
         token, self.token_path = admin_token(o.data_dir)
+        hooks = hooks_token(o.data_dir)
         for spec in self.specs():
             env = {
                 "BERTH_NATS_URL": f"nats://{o.host}:{o.nats_port}",
+                "BERTH_NATS_USER": spec.name,
+                "BERTH_NATS_PASSWORD": self.passwords[spec.name],
                 "BERTH_DATA_DIR": str(o.data_dir),
                 "BERTH_HTTP_HOST": o.host,
                 "BERTH_HTTP_PORT": str(o.side_port_base + spec.side_port_offset),
-                "BERTH_GATEWAY_HOST": o.host,
-                "BERTH_GATEWAY_PORT": str(o.gateway_port),
             }
             if spec.name == "gateway":
-                env["BERTH_ADMIN_TOKEN"] = token
-            self._spawn(spec.name, [sys.executable, "-m", spec.module], env=env)
+                env |= {
+                    "BERTH_ADMIN_TOKEN": token,
+                    "BERTH_GATEWAY_HOOKS_TOKEN": hooks,
+                    "BERTH_GATEWAY_HOST": o.host,
+                    "BERTH_GATEWAY_PORT": str(o.gateway_port),
+                }
+            self.commands[spec.name] = ([sys.executable, "-m", spec.module], env)
+            self._spawn(spec.name)
         for spec in self.specs():
             self._wait(f"http://{o.host}:{o.side_port_base + spec.side_port_offset}/readyz", spec.name)
         if any(spec.name == "gateway" for spec in self.specs()):
@@ -163,17 +224,43 @@ class Suite:
             except LaunchError as exc:  # the platform still works; the CLI then needs --tenant
                 print(f"berth up: warning: {exc}", file=sys.stderr)
 
-    def _spawn(self, name: str, argv: list[str], *, env: dict[str, str]) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **env},
-            start_new_session=True,
-        )
-        log.close()
+    def _spawn(self, name: str) -> None:
+        argv, env = self.commands[name]
+        fd = os.open(self.logs / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=_child_env(env),
+                start_new_session=True,
+            )
+
+    def supervise(self, *, now: float) -> list[str]:
+        """Restart each child that exited, with backoff (1 s doubling to 30 s; reset after a minute
+        up). Returns what it did, for the operator."""
+        said: list[str] = []
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                if now - self.started.get(name, now) > 60:
+                    self.backoff.pop(name, None)
+                continue
+            due = self.restart_at.get(name)
+            if due is None:
+                delay = self.backoff.get(name, 0.5) * 2
+                self.backoff[name] = min(delay, 30.0)
+                self.restart_at[name] = now + self.backoff[name]
+                said.append(
+                    f"{name} exited with {proc.returncode}; restarting in {self.backoff[name]:.0f}s "
+                    f"(log: {self.logs / (name + '.log')})"
+                )
+            elif now >= due:
+                del self.restart_at[name]
+                self._spawn(name)
+                self.started[name] = now
+                said.append(f"{name} restarted")
+        return said
 
     def _wait(self, url: str, name: str) -> None:
         deadline = time.monotonic() + self.opts.ready_timeout
@@ -244,16 +331,14 @@ def up(opts: UpOptions) -> int:
     print(f"Berth is up. API and console: {url}/  (OpenAPI: {url}/openapi.json)")
     print(f"Data directory: {opts.data_dir.resolve()}  logs: {suite.logs.resolve()}")
     print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --server {url}` asks for it")
+    print(f"Hook token for Alertmanager and registries (Authorization: Bearer): in {(opts.data_dir / 'hooks-token').resolve()}")
     if not opts.only or "gateway" in opts.only:
         print(f"Default tenant: {DEFAULT_TENANT} (the CLI's default after login; others: POST /api/v1/tenants)")
     print(json.dumps(suite.status()))
     print("Press Ctrl-C to stop.", flush=True)
     while not stop:
-        for name, p in suite.procs.items():
-            if p.poll() is not None:
-                print(f"berth up: {name} exited with {p.returncode}; stopping", file=sys.stderr)
-                stop = True
-                break
+        for line in suite.supervise(now=time.monotonic()):
+            print(f"berth up: {line}", file=sys.stderr, flush=True)
         time.sleep(0.5)
     print("Stopping Berth...", flush=True)
     suite.stop()

@@ -182,3 +182,14 @@ def test_each_service_connects_to_nats_as_its_own_user(helm: Helm) -> None:
     (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
     nats_env = {e["name"] for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert {f"BERTH_NATS_PASSWORD_{s.upper().replace('-', '_')}" for s in SERVICES} <= nats_env
+
+
+def test_the_gateway_gets_a_generated_hooks_token(helm: Helm) -> None:
+    """Hooks are closed until a token is set, so the chart sets one (gateway only)."""
+    docs = render(helm)
+    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-hooks-token")]
+    assert len(base64.b64decode(secret["data"]["hooks-token"])) == 40
+    for dep in _deployments(docs):
+        names = {e["name"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+        is_gateway = dep["metadata"]["labels"]["app.kubernetes.io/name"] == "gateway"
+        assert ("BERTH_GATEWAY_HOOKS_TOKEN" in names) == is_gateway

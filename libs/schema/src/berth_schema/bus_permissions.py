@@ -166,3 +166,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def new_password() -> str:
+    """A password nats-server reads back as a string from ``$VARIABLE``: letters and digits, led by
+    a letter (a value like ``12345``, ``1e5`` or ``-x`` would parse as a number or fail)."""
+    import secrets
+
+    return "b" + secrets.token_hex(20)
