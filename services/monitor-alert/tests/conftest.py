@@ -16,6 +16,7 @@ from berth_common.runtime import ServiceSettings
 from berth_common.store.memory import MemoryStore
 from berth_monitor_alert.adapters.alertmanager_api import Alertmanagers
 from berth_monitor_alert.bootstrap import bootstrap
+from berth_monitor_alert.callhook import call_routes
 from berth_monitor_alert.config import MonitorSettings
 from berth_monitor_alert.webhook import webhook_routes
 
@@ -63,12 +64,17 @@ async def service(nats_server: Any, tmp_path_factory: pytest.TempPathFactory) ->
     await app.start(settings, store=MemoryStore())
     web_app = web.Application()
     web_app.add_routes(webhook_routes(app.bus))
+    web_app.add_routes(call_routes(app.bus))
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    svc = Service(webhook_url=f"http://127.0.0.1:{port}/hooks/alertmanager", clock=clock)
+    svc = Service(
+        webhook_url=f"http://127.0.0.1:{port}/hooks/alertmanager",
+        clock=clock,
+        call_hook_url=f"http://127.0.0.1:{port}/hooks/twilio/call",
+    )
     nc = await nats.connect(nats_server.url)
 
     async def on_fact(msg: Any) -> None:

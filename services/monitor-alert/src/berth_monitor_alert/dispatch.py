@@ -1,7 +1,8 @@
 """The dispatcher: sends pending notifications, one queue per channel.
 
-Each channel (robot) has a token bucket (DingTalk: 20 a minute), parts of a message go out
-in order, a failed attempt is retried with exponential backoff, and after the channel's
+Each channel (robot) has a sliding-window limit (DingTalk: 20 a minute); a phone channel has one
+per recipient (its parts are one message or call per recipient). Parts go out in order, a
+failed attempt is retried with exponential backoff, and after the channel's
 ``max_attempts`` the notification becomes a dead-letter record and a notify-failed fact.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,7 +26,8 @@ from berth_schema.alert.channels import Channel
 from . import state
 from .config import Deps
 from .domain.channels import rate as channel_rate
-from .domain.outbound import build
+from .domain.outbound import Outbound, build
+from .domain.phone import build_phone
 from .domain.ratelimit import SlidingWindow
 from .domain.retry import should_retry
 
@@ -48,11 +51,11 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    def _bucket(self, ch: Channel) -> SlidingWindow | None:
+    def _bucket(self, ch: Channel, recipient: str | None = None) -> SlidingWindow | None:
         rate = channel_rate(ch)
         if rate is None:
             return None
-        bkey = f"{ch.tenant}:{ch.name}:{ch.url}:{rate}"
+        bkey = f"{ch.tenant}:{ch.name}:{ch.url}:{rate}:{recipient or ''}"
         if bkey not in self._buckets:
             self._buckets[bkey] = SlidingWindow(per_minute=rate, clock=self.deps.clock.monotonic)
         return self._buckets[bkey]
@@ -173,39 +176,58 @@ class Dispatcher:
     async def _send(self, doc: dict[str, Any], ch: Channel) -> bool:
         """Send the remaining parts; False when the rate limit stopped us."""
         col = self.store.collection(state.NOTIFICATIONS)
-        bucket = self._bucket(ch)
+        bucket: SlidingWindow | None = None
         sent = doc["sent_parts"]
         error: str | None = None
         permanent = False
         limited = False
+        refs: list[str] = list(doc.get("provider_ids") or [])
         for part in doc["parts"][sent:]:
+            bucket = self._bucket(ch, part.get("to"))
             if bucket is not None and not bucket.try_take():
                 limited = True
                 break
-            msg = build(ch, part["title"], part["text"], now_s=self.deps.clock.now().timestamp())
-            result = await self.deps.sender.send(ch, msg)
+            result = await self.deps.sender.send(ch, self._message(doc, ch, part))
             if not result.ok:
+                if bucket is not None and ch.phone:
+                    bucket.give_back()  # the provider did not take it: it does not count for the number
                 error, permanent = result.detail, result.permanent
                 break
+            if result.ref:
+                refs.append(result.ref)
             sent += 1
         now = self.deps.clock.now()
         if sent == len(doc["parts"]):
-            await self._done(doc, ch, now)
+            await self._done({**doc, "provider_ids": refs}, ch, now)
             return True
         if limited and error is None:
             wait = bucket.wait_time() if bucket else 1.0
-            await self._save(col, doc, sent_parts=sent, next_at=now.timestamp() + wait)
+            await self._save(col, doc, sent_parts=sent, provider_ids=refs, next_at=now.timestamp() + wait)
             return False
         attempts = doc["attempts"] + 1
         if should_retry(attempts, ch.max_attempts, permanent=permanent):
             delay = self.deps.backoff.delay(attempts)
             log.info("notification %s to %s failed (%s); retry %d in %.1fs", doc["id"], ch.name, error, attempts, delay)
             await self._save(
-                col, doc, sent_parts=sent, attempts=attempts, last_error=error, next_at=now.timestamp() + delay
+                col,
+                doc,
+                sent_parts=sent,
+                provider_ids=refs,
+                attempts=attempts,
+                last_error=error,
+                next_at=now.timestamp() + delay,
             )
             return True
         await self._dead({**doc, "attempts": attempts, "sent_parts": sent}, ch, error or "failed")
         return True
+
+    def _message(self, doc: Mapping[str, Any], ch: Channel, part: Mapping[str, Any]) -> Outbound:
+        now_s = self.deps.clock.now().timestamp()
+        if ch.phone:
+            return build_phone(
+                ch, part, tenant=doc["tenant"], now_s=now_s, nonce=secrets.token_hex(16), reference=doc["id"]
+            )
+        return build(ch, part["title"], part["text"], now_s=now_s)
 
     async def _save(self, col: Any, doc: dict[str, Any], **changes: Any) -> None:
         def mutate(data: dict[str, Any]) -> None:
@@ -232,7 +254,12 @@ class Dispatcher:
 
         def mutate(data: dict[str, Any]) -> None:
             data.update(
-                state="sent", sent_parts=len(data["parts"]), sent_at=now.isoformat(), last_error=None, lease_until=0
+                state="sent",
+                sent_parts=len(data["parts"]),
+                sent_at=now.isoformat(),
+                last_error=None,
+                lease_until=0,
+                provider_ids=doc.get("provider_ids") or [],
             )
 
         def events(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[Envelope]:

@@ -20,12 +20,14 @@ from berth_schema.alert import (
     DeleteChannel,
     DeleteRoute,
     DeleteScalingPolicy,
+    IngestCallStatus,
     IngestWebhook,
     PutChannel,
     PutRoute,
     PutScalingPolicy,
     SilenceAlerts,
 )
+from berth_schema.alert.callbacks import callback_query, valid_twilio_signature
 from berth_schema.alert.channels import Channel
 from pydantic import ValidationError
 
@@ -34,7 +36,7 @@ from . import scaler, state
 from .app import app
 from .config import deps
 from .dispatch import Dispatcher
-from .domain.escalation import due_escalations
+from .domain.escalation import due_escalations, due_route_steps
 from .domain.payload import Alert, PayloadInvalid, parse_payload
 from .domain.silences import Silence
 from .domain.templates import check_template
@@ -115,32 +117,76 @@ async def ingest_webhook(cmd: IngestWebhook, ctx: Context) -> None:
     app.wake_relay()
 
 
-@app.handler(AckAlert)
-async def ack(cmd: AckAlert, ctx: Context) -> None:
+async def _acknowledge(tenant: str, fingerprint: str, *, by: str, comment: str, env: Envelope) -> None:
+    """Acknowledge one alert (once; a later ack changes nothing); raises NotFound."""
     now = deps.clock.now()
 
     def mutate(data: dict[str, Any]) -> None:
         if not data.get("acked_at"):
-            data.update(acked_by=cmd.by, acked_at=now.isoformat(), ack_comment=cmd.comment)
+            data.update(acked_by=by, acked_at=now.isoformat(), ack_comment=comment)
 
     def events(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[Envelope]:
         if before is None or before.get("acked_at") or not after.get("acked_at"):
             return []
-        fact = AlertAcknowledged(
-            fingerprint=cmd.fingerprint, alertname=after.get("alertname", ""), by=cmd.by, comment=cmd.comment
-        )
-        return [registry.envelope(fact, **_attrs(ctx.envelope, cmd.tenant, f"alerts/{cmd.fingerprint}"))]
+        fact = AlertAcknowledged(fingerprint=fingerprint, alertname=after.get("alertname", ""), by=by, comment=comment)
+        return [registry.envelope(fact, **_attrs(env, tenant, f"alerts/{fingerprint}"))]
 
+    await update(
+        app.store.collection(state.ALERTS),
+        state.key(tenant, fingerprint),
+        mutate,
+        caused_by=env.id,
+        events_for=events,
+    )
+
+
+@app.handler(AckAlert)
+async def ack(cmd: AckAlert, ctx: Context) -> None:
     try:
-        await update(
-            app.store.collection(state.ALERTS),
-            state.key(cmd.tenant, cmd.fingerprint),
-            mutate,
-            caused_by=ctx.envelope.id,
-            events_for=events,
-        )
+        await _acknowledge(cmd.tenant, cmd.fingerprint, by=cmd.by, comment=cmd.comment, env=ctx.envelope)
     except NotFound:
         raise Poison(f"fingerprint: no alert {cmd.fingerprint!r} in tenant {cmd.tenant!r}") from None
+    app.wake_relay()
+
+
+@app.handler(IngestCallStatus)
+async def ingest_call_status(cmd: IngestCallStatus, ctx: Context) -> None:
+    """Twilio's <Gather> posts the key pressed on a call Berth placed: verify the request came
+    from Twilio (X-Twilio-Signature with the channel's Auth Token), record the call's status,
+    and acknowledge the notification's alerts when the key is the channel's ``ack_digit``."""
+    query = callback_query(cmd.query)
+    name, nid = query.get("channel", ""), query.get("notification", "")
+    ch = await state.channel(app.store, cmd.tenant, name) if name else None
+    if ch is None or ch.kind != "twilio-voice" or ch.secret is None:
+        raise Poison(f"query.channel: no twilio-voice channel {name!r} in tenant {cmd.tenant!r}")
+    url = f"{ch.callback_url}{'&' if '?' in ch.callback_url else '?'}{cmd.query}" if cmd.query else ch.callback_url
+    if not valid_twilio_signature(url, cmd.params, ch.secret.get_secret_value(), cmd.signature):
+        raise Poison("signature: X-Twilio-Signature does not match this request and the channel's Auth Token")
+    notes = app.store.collection(state.NOTIFICATIONS)
+    rec = await notes.get(nid)
+    if rec is None or rec.data.get("tenant") != cmd.tenant or rec.data.get("channel") != name:
+        raise Poison(f"query.notification: no notification {nid!r} on channel {name!r}")
+    digits = cmd.params.get("Digits", "")
+    status = cmd.params.get("CallStatus") or ("answered" if digits else None)
+
+    def mutate(data: dict[str, Any]) -> None:
+        data.update(call_status=status or data.get("call_status"))
+
+    await update(notes, nid, mutate, caused_by=ctx.envelope.id)
+    if digits != ch.ack_digit:
+        return
+    who = cmd.params.get("To") or cmd.params.get("Called") or "phone"
+    for fp in rec.data.get("fingerprints", []):
+        try:
+            await _acknowledge(
+                cmd.tenant,
+                fp,
+                by=f"call:{who}",
+                comment=f"key {digits} pressed on call {cmd.params.get('CallSid', '?')}",
+                env=ctx.envelope,
+            )
+        except NotFound:
+            log.warning("call acknowledged alert %s, which is gone", fp)
     app.wake_relay()
 
 
@@ -240,6 +286,8 @@ async def put_channel(cmd: PutChannel, ctx: Context) -> None:
             src = getattr(ch, field)
             if src:
                 check_template(src, field=field)
+        for pname, src in ch.template_params.items():
+            check_template(src, field=f"template_params.{pname}")
     except ValueError as exc:
         raise _invalid("channel", exc) from None
     await _put(state.CHANNELS, cmd.tenant, ch.name, state.stored_channel(ch), ctx.envelope)
@@ -298,20 +346,39 @@ async def escalate_once(store: Store) -> int:
     now = deps.clock.now()
     queued = 0
     alerts = await state.list_all(store.collection(state.ALERTS), where={"status": "firing"})
-    by_tenant: dict[str, dict[str, Channel]] = {}
+    by_tenant: dict[str, tuple[dict[str, Channel], list[Any]]] = {}
     for doc in alerts:
         tenant = doc["tenant"]
         if tenant not in by_tenant:
-            by_tenant[tenant] = await state.channels(store, tenant)
-        chans = by_tenant[tenant]
+            by_tenant[tenant] = (await state.channels(store, tenant), await state.routes(store, tenant))
+        chans, routes = by_tenant[tenant]
+        alert = Alert(
+            status="firing",
+            labels=doc["labels"],
+            annotations=doc.get("annotations", {}),
+            startsAt=doc["starts_at"],
+            fingerprint=doc["fingerprint"],
+        )
+        for step in due_route_steps(doc, routes, now):
+            for target in step.channels:
+                await ingest_mod.queue_notification(
+                    store,
+                    tenant=tenant,
+                    channel_name=target,
+                    channel=chans.get(target),
+                    alerts=[alert],
+                    dedupe_keys=[f"{doc['fingerprint']}|{doc.get('occurrence')}|{step.key}|{target}"],
+                    payload=None,
+                    now=now,
+                    escalation=True,
+                )
+                queued += 1
+
+            def take(data: dict[str, Any], key: str = step.key) -> None:
+                data.setdefault("escalation_steps", {}).setdefault(key, now.isoformat())
+
+            await update(store.collection(state.ALERTS), state.key(tenant, doc["fingerprint"]), take, caused_by=None)
         for target in due_escalations(doc, chans, now):
-            alert = Alert(
-                status="firing",
-                labels=doc["labels"],
-                annotations=doc.get("annotations", {}),
-                startsAt=doc["starts_at"],
-                fingerprint=doc["fingerprint"],
-            )
             await ingest_mod.queue_notification(
                 store,
                 tenant=tenant,

@@ -76,7 +76,15 @@ async def record_alert(
         data.setdefault("first_seen", now.isoformat())
         if alert.status == "firing" and data.get("occurrence") != alert.startsAt.isoformat():
             # A new occurrence starts unacknowledged and unescalated.
-            data.update(occurrence=alert.startsAt.isoformat(), acked_by=None, acked_at=None, notified={}, escalated={})
+            data.update(
+                occurrence=alert.startsAt.isoformat(),
+                occurrence_seen=now.isoformat(),
+                acked_by=None,
+                acked_at=None,
+                notified={},
+                escalated={},
+                escalation_steps={},
+            )
 
     def events_for(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[Envelope]:
         if after.get("seen", {}).get(dkey) != env.id or (before and dkey in before.get("seen", {})):
@@ -112,7 +120,7 @@ async def record_alert(
     return bool(rec.data.get("seen", {}).get(dkey) == env.id)
 
 
-def build_parts(channel: Channel, alerts: Sequence[Alert], payload: WebhookPayload | None) -> list[dict[str, str]]:
+def build_parts(channel: Channel, alerts: Sequence[Alert], payload: WebhookPayload | None) -> list[dict[str, Any]]:
     """Rendered, split message parts for a channel (raises TemplateInvalid)."""
     rendered = render(
         channel,
@@ -123,6 +131,12 @@ def build_parts(channel: Channel, alerts: Sequence[Alert], payload: WebhookPaylo
         external_url=payload.externalURL if payload else "",
     )
     limit, unit = channel_limit(channel)
+    if channel.phone:
+        # one message or call per recipient, never split: SMS and speech stay short
+        text = rendered.text[:limit]
+        return [
+            {"title": rendered.title, "text": text, "to": to, "params": rendered.params} for to in channel.recipients
+        ]
     # Room for the JSON envelope, the title and mentions around the text.
     overhead = 512 + len(rendered.title.encode()) if unit == "bytes" else 64
     texts = numbered(split_message(rendered.text, limit - overhead, unit=unit, reserve=NUMBER_RESERVE))

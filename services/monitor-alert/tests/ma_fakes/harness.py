@@ -34,6 +34,7 @@ class FakeClock(Clock):
 class Service:
     webhook_url: str
     clock: FakeClock
+    call_hook_url: str = ""
     facts: list[Envelope] = field(default_factory=list)
     commands: list[Envelope] = field(default_factory=list)
 

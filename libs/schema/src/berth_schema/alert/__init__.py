@@ -34,6 +34,9 @@ from .messages import (
     DeleteScalingPolicy as DeleteScalingPolicy,
 )
 from .messages import (
+    IngestCallStatus as IngestCallStatus,
+)
+from .messages import (
     IngestWebhook as IngestWebhook,
 )
 from .messages import (

@@ -1,18 +1,44 @@
-"""Notification channels: where a message goes (a chat robot, a webhook, an SMTP server) and
-how it is shaped there. The put-channel command carries one; ``secret`` (a robot's signing
-secret, a webhook's HMAC key or the SMTP password) is a secret: masked in repr() and never in
-``public()``, carried in clear only in the command's JSON."""
+"""Notification channels: where a message goes (a chat robot, a webhook, an SMTP server, an SMS
+or voice-call provider) and how it is shaped there. The put-channel command carries one;
+``secret`` (a robot's signing secret, a webhook's HMAC key, the SMTP password, or a phone
+provider's AccessKey secret / SecretKey / Auth Token) is a secret: masked in repr() and never
+in ``public()``, carried in clear only in the command's JSON.
+
+Phone channels (``PHONE_KINDS``) send one message or call per recipient (E.164 numbers):
+- ``aliyun-sms``: Alibaba Cloud Dysmsapi SendSms (SignName, TemplateCode, TemplateParam JSON);
+- ``aliyun-voice``: Alibaba Cloud Dyvmsapi SingleCallByTts (TtsCode, TtsParam JSON);
+- ``tencent-sms``: Tencent Cloud SMS SendSms, API 3.0 (SmsSdkAppId, SignName, TemplateId,
+  TemplateParamSet in ``template_params`` order);
+- ``twilio-sms`` / ``twilio-voice``: Twilio Messages (Body = the rendered text) and Calls
+  (TwiML that says the text inside a ``<Gather>``; a key press posts to ``callback_url`` and
+  acknowledges the alert).
+``url`` overrides the provider's public endpoint (tests point it at a local fake)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator, model_validator
 
-Kind = Literal["dingtalk", "wecom", "feishu", "slack", "webhook", "email"]
+Kind = Literal[
+    "dingtalk",
+    "wecom",
+    "feishu",
+    "slack",
+    "webhook",
+    "email",
+    "aliyun-sms",
+    "aliyun-voice",
+    "tencent-sms",
+    "twilio-sms",
+    "twilio-voice",
+]
+PHONE_KINDS: tuple[str, ...] = ("aliyun-sms", "aliyun-voice", "tencent-sms", "twilio-sms", "twilio-voice")
+TEMPLATE_KINDS: tuple[str, ...] = ("aliyun-sms", "aliyun-voice", "tencent-sms")  # provider-side templates
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="an E.164 phone number, e.g. +8613800000000")]
 
 
 class Mentions(BaseModel):
@@ -53,6 +79,29 @@ class Channel(BaseModel):
     smtp_starttls: bool = False
     email_from: str = ""
     email_to: list[str] = Field(default_factory=list)
+    # SMS and voice calls
+    access_key_id: str = Field(
+        default="", max_length=128, description="Alibaba AccessKey ID, Tencent SecretId or Twilio Account SID"
+    )
+    sign_name: str = Field(default="", max_length=64, description="the SMS signature (Alibaba, Tencent)")
+    sms_app_id: str = Field(default="", max_length=64, description="Tencent SmsSdkAppId")
+    region: str = Field(default="", max_length=32, description="Tencent region (default ap-guangzhou)")
+    template_code: str = Field(
+        default="", max_length=64, description="Alibaba TemplateCode / TtsCode, Tencent TemplateId"
+    )
+    template_params: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="template parameter name -> Jinja2 template rendered from the alerts (Tencent: in order)",
+    )
+    recipients: list[E164] = Field(default_factory=list, max_length=100)
+    caller_id: str = Field(
+        default="", max_length=32, description="Twilio From number, Alibaba CalledShowNumber (optional)"
+    )
+    callback_url: str = Field(
+        default="", max_length=2048, description="twilio-voice: the public URL a key press is posted to"
+    )
+    ack_digit: str = Field(default="1", pattern=r"^[0-9*#]$", description="twilio-voice: the key that acknowledges")
 
     @field_serializer("secret", when_used="json")
     def _reveal(self, v: SecretStr | None) -> str | None:
@@ -81,6 +130,8 @@ class Channel(BaseModel):
                 raise ValueError("smtp_host is required for an email channel")
             if not self.email_from or not self.email_to:
                 raise ValueError("email_from and email_to are required for an email channel")
+        elif self.kind in PHONE_KINDS:
+            self._phone_complete()
         elif not self.url.startswith(("http://", "https://")):
             raise ValueError(f"url must be an http(s) URL for a {self.kind} channel")
         if (self.escalate_after_minutes is None) != (self.escalate_to is None):
@@ -88,6 +139,28 @@ class Channel(BaseModel):
         if self.escalate_to == self.name:
             raise ValueError("escalate_to must name another channel")
         return self
+
+    def _phone_complete(self) -> None:
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url (the endpoint override) must be an http(s) URL for a {self.kind} channel")
+        if not self.recipients:
+            raise ValueError(f"recipients are required for a {self.kind} channel")
+        if not self.access_key_id or self.secret is None:
+            raise ValueError(f"access_key_id and secret (the provider credentials) are required for {self.kind}")
+        if self.kind in TEMPLATE_KINDS and not self.template_code:
+            raise ValueError(f"template_code is required for {self.kind}")
+        if self.kind in ("aliyun-sms", "tencent-sms") and not self.sign_name:
+            raise ValueError(f"sign_name is required for {self.kind}")
+        if self.kind == "tencent-sms" and not self.sms_app_id:
+            raise ValueError("sms_app_id is required for tencent-sms")
+        if self.kind.startswith("twilio-") and not self.caller_id:
+            raise ValueError(f"caller_id (the From number) is required for {self.kind}")
+        if self.kind == "twilio-voice" and not self.callback_url.startswith(("http://", "https://")):
+            raise ValueError("callback_url must be the public http(s) URL Twilio posts key presses to")
+
+    @property
+    def phone(self) -> bool:
+        return self.kind in PHONE_KINDS
 
     @property
     def zone(self) -> ZoneInfo:

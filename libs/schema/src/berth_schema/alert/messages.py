@@ -36,6 +36,22 @@ class AckAlert(BaseModel):
     comment: str = Field(default="", max_length=1024)
 
 
+@command("berth.cmd.monitor-alert.ingest-call-status.v1", service="monitor-alert", verb="ingest-call-status")
+class IngestCallStatus(BaseModel):
+    """A voice provider's callback about a call Berth placed, as the gateway received it
+    (``POST /hooks/twilio/call?tenant=..&channel=..&notification=..``, form-encoded). The gateway
+    cannot check it (the Auth Token is sealed in monitor-alert): monitor-alert verifies
+    ``signature`` (``X-Twilio-Signature``) over the channel's ``callback_url`` + ``?`` + ``query``
+    and ``params``, then a ``Digits`` equal to the channel's ``ack_digit`` acknowledges every
+    alert of the notification."""
+
+    tenant: str = TENANT
+    query: str = Field(max_length=4096, description="the callback URL's query string, exactly as received")
+    params: dict[str, str] = Field(max_length=256, description="the form-encoded POST body")
+    signature: str = Field(default="", max_length=256, description="the X-Twilio-Signature header")
+    received_at: datetime
+
+
 @command("berth.cmd.monitor-alert.silence.v1", service="monitor-alert", verb="silence")
 class SilenceAlerts(BaseModel):
     """Create (or, with ``expire``, end) a silence. Matchers are ``name=value`` / ``!=`` / ``=~`` / ``!~``."""

@@ -21,6 +21,7 @@ __all__ = [
     "ChannelView",
     "DeadLetterPage",
     "DeadLetterView",
+    "EscalationStepView",
     "ListAlerts",
     "ListChannels",
     "ListDeadLetters",
@@ -47,7 +48,19 @@ __all__ = [
 ]
 
 IsoTime = Annotated[str, Field(description="ISO 8601 time as the service recorded it")]
-ChannelKind = Literal["dingtalk", "wecom", "feishu", "slack", "webhook", "email"]
+ChannelKind = Literal[
+    "dingtalk",
+    "wecom",
+    "feishu",
+    "slack",
+    "webhook",
+    "email",
+    "aliyun-sms",
+    "aliyun-voice",
+    "tencent-sms",
+    "twilio-sms",
+    "twilio-voice",
+]
 
 
 def _page_doc(what: str) -> str:
@@ -75,6 +88,10 @@ class AlertView(Reply):
     ack_comment: str | None = None
     notified: dict[str, IsoTime] = Field(default_factory=dict, description="channel -> when it was notified")
     escalated: dict[str, IsoTime] = Field(default_factory=dict, description="channel -> when it was escalated to")
+    escalation_steps: dict[str, IsoTime] = Field(
+        default_factory=dict, description="'<route>#<step>' -> when that step of the route's chain was taken"
+    )
+    occurrence_seen: IsoTime | None = Field(default=None, description="when Berth first saw this occurrence")
 
 
 class AlertPage(Page[AlertView]):
@@ -116,6 +133,16 @@ class ChannelView(Reply):
     smtp_starttls: bool
     email_from: str
     email_to: list[str]
+    access_key_id: str = ""
+    sign_name: str = ""
+    sms_app_id: str = ""
+    region: str = ""
+    template_code: str = ""
+    template_params: dict[str, str] = Field(default_factory=dict)
+    recipients: list[str] = Field(default_factory=list)
+    caller_id: str = ""
+    callback_url: str = ""
+    ack_digit: str = "1"
     has_secret: bool
 
 
@@ -135,6 +162,11 @@ class MatcherView(Reply):
     value: str
 
 
+class EscalationStepView(Reply):
+    after_minutes: int
+    channels: list[str]
+
+
 class RouteView(Reply):
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
@@ -144,6 +176,7 @@ class RouteView(Reply):
     matchers: list[MatcherView]
     channels: list[str]
     continue_: bool = Field(alias="continue", description="try later routes after this one matched")
+    escalation: list[EscalationStepView] = Field(default_factory=list)
 
 
 class RoutePage(Page[RouteView]):
@@ -185,6 +218,8 @@ class ListSilences(PageQuery):
 class MessagePart(Reply):
     title: str
     text: str
+    to: str | None = Field(default=None, description="phone channels: the recipient of this part")
+    params: dict[str, str] | None = Field(default=None, description="phone channels: rendered template parameters")
 
 
 class NotificationView(Reply):
@@ -204,6 +239,8 @@ class NotificationView(Reply):
     lease_until: float | None = Field(default=None, description="Unix time a sender holds it until")
     sent_at: IsoTime | None = None
     failed_at: IsoTime | None = None
+    provider_ids: list[str] = Field(default_factory=list, description="phone channels: the provider's message/call ids")
+    call_status: str | None = Field(default=None, description="twilio-voice: the last status Twilio reported")
 
 
 class NotificationPage(Page[NotificationView]):

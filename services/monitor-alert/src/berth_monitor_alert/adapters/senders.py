@@ -1,4 +1,5 @@
-"""Deliver one built message part: HTTP POST to a robot, or an email over SMTP."""
+"""Deliver one built message part: HTTP POST to a robot or an SMS / voice provider, or an email
+over SMTP."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from email.message import EmailMessage as MimeMessage
 import aiohttp
 import aiosmtplib
 from berth_schema.alert.channels import Channel
+from yarl import URL
 
 from ..domain.outbound import EmailMessage, HttpRequest, Outbound, accepted
+from ..domain.phone import phone_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,7 @@ class SendResult:
     ok: bool
     permanent: bool
     detail: str
+    ref: str = ""  # the provider's message or call id (phone channels)
 
 
 class Sender:
@@ -46,8 +50,12 @@ class Sender:
 
     async def _post(self, channel: Channel, req: HttpRequest) -> SendResult:
         session = await self._http()
-        async with session.post(req.url, data=req.body, headers=req.headers) as resp:
+        url: str | URL = URL(req.url, encoded=True) if req.encoded else req.url
+        async with session.post(url, data=req.body, headers=req.headers) as resp:
             body = await resp.read()
+            if channel.phone:
+                ok, permanent, detail, ref = phone_answer(channel, resp.status, body)
+                return SendResult(ok, permanent, _safe(detail, channel), ref)
             ok, permanent, detail = accepted(channel, resp.status, body)
             return SendResult(ok, permanent, detail)
 

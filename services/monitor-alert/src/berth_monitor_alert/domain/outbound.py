@@ -22,6 +22,7 @@ class HttpRequest:
     url: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    encoded: bool = False  # the URL is percent-encoded already (a signed query): send it as is
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,11 @@ class SlidingWindow:
             return True
         return False
 
+    def give_back(self) -> None:
+        """Undo the last take: the message it was for was not delivered (a retry may use it)."""
+        if self._taken:
+            self._taken.pop()
+
     def wait_time(self) -> float:
         now = self._expire()
         if len(self._taken) < self.limit:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from berth_schema.alert.channels import Channel
+from berth_schema.alert.channels import PHONE_KINDS, TEMPLATE_KINDS, Channel
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -44,7 +44,23 @@ DEFAULT_SLACK = """\
 {% endfor %}"""
 
 
+DEFAULT_SHORT = """\
+{{ title }}{% for a in alerts[:3] %}; {{ a.labels.alertname | default('?') }}@{{ a.labels.cluster | default('-') }}: {{ a.annotations.summary | default(a.annotations.description | default('')) }}{% endfor %}"""
+
+# Parameters for provider-side SMS / voice templates when a channel names none (Tencent takes
+# them in this order). A provider template must declare the variables its channel fills.
+DEFAULT_PARAMS: dict[str, str] = {
+    "alertname": "{{ alerts[0].labels.alertname | default('alert') }}",
+    "severity": "{{ alerts[0].labels.severity | default('none') }}",
+    "cluster": "{{ alerts[0].labels.cluster | default('-') }}",
+    "status": "{{ status }}",
+    "count": "{{ alerts | length }}",
+}
+
+
 def default_template(channel: Channel) -> str:
+    if channel.kind in PHONE_KINDS:
+        return DEFAULT_SHORT
     if channel.kind == "slack":
         return DEFAULT_SLACK
     if channel.kind in ("email", "webhook") or channel.format == "text":
@@ -62,6 +78,7 @@ class TemplateInvalid(ValueError):
 class Rendered:
     title: str
     text: str
+    params: dict[str, str] | None = None  # provider-template parameters (SMS / voice)
 
 
 @lru_cache(maxsize=64)
@@ -134,7 +151,15 @@ def render(
         text = _compiled(channel.timezone, channel.template or default_template(channel)).render(ctx).strip()
     except TemplateError as exc:
         raise TemplateInvalid("template", f"rendering failed: {exc}") from None
-    return Rendered(title=title, text=text)
+    params: dict[str, str] | None = None
+    if channel.kind in TEMPLATE_KINDS:
+        params = {}
+        for name, source in (channel.template_params or DEFAULT_PARAMS).items():
+            try:
+                params[name] = _compiled(channel.timezone, source).render(ctx).strip()
+            except TemplateError as exc:
+                raise TemplateInvalid(f"template_params.{name}", f"rendering failed: {exc}") from None
+    return Rendered(title=title, text=text, params=params)
 
 
 def sample_alerts(now: datetime) -> list[Alert]:
