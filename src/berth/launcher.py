@@ -331,7 +331,8 @@ def up(opts: UpOptions) -> int:
     print(f"Berth is up. API and console: {url}/  (OpenAPI: {url}/openapi.json)")
     print(f"Data directory: {opts.data_dir.resolve()}  logs: {suite.logs.resolve()}")
     print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --server {url}` asks for it")
-    print(f"Hook token for Alertmanager and registries (Authorization: Bearer): in {(opts.data_dir / 'hooks-token').resolve()}")
+    hooks = (opts.data_dir / "hooks-token").resolve()
+    print(f"Hook token for Alertmanager and registries (Authorization: Bearer): in {hooks}")
     if not opts.only or "gateway" in opts.only:
         print(f"Default tenant: {DEFAULT_TENANT} (the CLI's default after login; others: POST /api/v1/tenants)")
     print(json.dumps(suite.status()))

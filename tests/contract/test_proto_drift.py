@@ -47,7 +47,9 @@ SERVICE_MAINS = {svc: "berth_" + svc.replace("-", "_") + ".main" for svc in wiri
 def test_service_wiring_matches_the_schema_declaration(service: str) -> None:
     app = importlib.import_module(SERVICE_MAINS[service]).app
     consumed = {h.subject for h in app.bus.handlers.values()}
-    own_commands = {s.subject for s in registry if s.kind == "command" and wiring.owner_of_subject(s.subject) == service}
+    own_commands = {
+        s.subject for s in registry if s.kind == "command" and wiring.owner_of_subject(s.subject) == service
+    }
     declared = own_commands | set(wiring.CONSUMES_FACTS.get(service, ()))
     assert consumed == declared, f"{service} consumes {sorted(consumed ^ declared)} unlike the schema's wiring"
     typed = {q.op for q in registry.queries() if q.service == service}
