@@ -12,14 +12,17 @@ from typing import Any
 
 import nats
 import pytest
+from aiohttp import web
 from berth_common.events import Envelope
 from berth_common.runtime import ServiceSettings
 from berth_common.store.memory import MemoryStore
 from berth_dr_switcher import state
 from berth_dr_switcher.adapters.powerdns import PowerDnsProvider
+from berth_dr_switcher.adapters.probes import Prober
 from berth_dr_switcher.app import app
 from berth_dr_switcher.bootstrap import bootstrap
 from berth_dr_switcher.config import DrSettings, deps
+from berth_dr_switcher.witness import make_app
 from berth_testkit.powerdns import PowerDNS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -75,3 +78,18 @@ async def provider(powerdns: PowerDNS, sites: tuple[Site, Site]) -> AsyncIterato
     )
     yield name
     deps.dns_providers.pop(name, None)
+
+
+WITNESS_ADDR = "127.0.0.3"  # the witness agent's probes come from here; Berth's from 127.0.0.1
+
+
+@pytest.fixture
+async def witness() -> AsyncIterator[str]:
+    """A real witness agent (a third vantage point) on its own loopback address; yields its URL."""
+    runner = web.AppRunner(make_app(Prober(local_addr=WITNESS_ADDR)), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, WITNESS_ADDR, 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://{WITNESS_ADDR}:{port}/v1/probe"
+    await runner.cleanup()

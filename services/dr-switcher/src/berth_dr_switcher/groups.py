@@ -96,8 +96,9 @@ async def execute(
     cause: Envelope | None,
     wake: Callable[[], None] = lambda: None,
 ) -> Outcome:
-    """Move traffic for the pending switch, then record the outcome (switched or failed).
-    A partly done move is rolled back to the site traffic came from."""
+    """Move traffic for the pending switch of one group, then record the outcome (switched or
+    failed). A partly done move is rolled back to the site traffic came from. Linked groups
+    and dependencies are the business of ``plans``."""
     plan = traffic_plan(group.spec, pending.to_site)
     ok, detail = True, ""
     with metrics.SWITCH_SECONDS.time():
@@ -123,49 +124,7 @@ async def execute(
         idempotent=False,
         wake=wake,
     )
-    if any(isinstance(e, Switched) for e in out.events) and pending.drill_id is None:
-        await _follow(store, deps, tenant, out.group, pending, cause=cause, wake=wake)
     return out
-
-
-async def _follow(
-    store: Store,
-    deps: Deps,
-    tenant: str,
-    leader: DrGroup,
-    switch: PendingSwitch,
-    *,
-    cause: Envelope | None,
-    wake: Callable[[], None],
-) -> None:
-    """Linked applications switch with the group they follow (to the same site role)."""
-    col = store.collection(state.GROUPS)
-    for linked in leader.spec.linked_groups:
-        rec = await col.get(state.key(tenant, linked))
-        if rec is None:
-            log.warning("group %s/%s links to missing group %s", tenant, leader.spec.name, linked)
-            continue
-        current = state.load(rec.data).status
-        if current.active == switch.to_site or current.pending is not None:
-            continue  # already there (or moving): also ends cycles of mutually linked groups
-        switch_id = f"{switch.id}-{linked}"
-        reason = f"follows group {leader.spec.name} ({switch.kind} to {switch.to_site}): {switch.reason}"
-        now = deps.clock.now()
-
-        def request(g: DrGroup, switch_id: str = switch_id, reason: str = reason, now: Any = now) -> None:
-            g.request(
-                "switchover",
-                to=switch.to_site,
-                reason=reason,
-                requested_by=switch.requested_by,
-                switch_id=switch_id,
-                now=now,
-            )
-
-        out = await change(store, tenant, linked, request, cause=cause, idempotent=False, wake=wake)
-        pending = out.group.status.pending
-        if pending is not None and pending.id == switch_id:
-            await execute(store, deps, tenant, linked, pending, out.group, cause=cause, wake=wake)
 
 
 def _complete(g: DrGroup, switch_id: str, *, ok: bool, detail: str, now: Any) -> None:

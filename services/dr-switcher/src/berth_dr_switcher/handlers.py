@@ -16,15 +16,20 @@ from berth_schema.dr import (
     GroupCreated,
     GroupDeleted,
     GroupUpdated,
+    Resume,
+    Rollback,
     Switchover,
     UpdateGroup,
 )
+from berth_schema.dr.spec import GroupSpec
 
-from . import facts, groups, state
+from . import facts, groups, plans, state
 from .app import app
 from .config import deps
+from .domain.graph import DependencyError, check_dependencies
 from .domain.group import DrGroup
 from .domain.status import SwitchKind
+from .domain.switch_plan import SwitchPlan
 from .prober import ProberLoop
 
 
@@ -40,9 +45,22 @@ async def _close(a: ServiceApp) -> None:
 
 
 # --- group documents ----------------------------------------------------------------------
+async def _check_dependencies(tenant: str, spec: GroupSpec) -> None:
+    """Refuse (dead letter naming the field) a depends_on naming a missing group or closing a cycle."""
+    if not spec.depends_on:
+        return  # nothing of this group can close a cycle through it
+    try:
+        check_dependencies(spec, await plans.tenant_specs(app.store, tenant), tenant=tenant)
+    except DependencyError as exc:
+        raise Poison(str(exc)) from None
+
+
 @app.handler(CreateGroup)
 async def create_group(cmd: CreateGroup, ctx: Context) -> None:
     spec = cmd.spec
+    rec = await app.store.collection(state.GROUPS).get(state.key(cmd.tenant, spec.name))
+    if rec is None or not rec.has_applied(ctx.envelope.id):
+        await _check_dependencies(cmd.tenant, spec)
     now = deps.clock.now()
     group = DrGroup.create(spec, now=now)
     events = [
@@ -73,6 +91,7 @@ async def update_group(cmd: UpdateGroup, ctx: Context) -> None:
     spec = cmd.spec
     if spec.name != cmd.group:
         raise Poison(f"spec.name {spec.name!r} differs from group {cmd.group!r} (a group cannot be renamed)")
+    await _check_dependencies(cmd.tenant, spec)
     now = deps.clock.now()
 
     def mutate(data: dict[str, Any]) -> None:
@@ -110,6 +129,14 @@ async def delete_group(cmd: DeleteGroup, ctx: Context) -> None:
     rec = await col.get(state.key(cmd.tenant, cmd.group))
     if rec is None:
         return  # deleting what is gone is done
+    needed_by = sorted(
+        n for n, s in (await plans.tenant_specs(app.store, cmd.tenant)).items() if cmd.group in s.depends_on
+    )
+    if needed_by:
+        raise Poison(
+            f"DR group {cmd.group} is a dependency of {', '.join(needed_by)} (their spec.depends_on): "
+            "remove it there first"
+        )
     fact = facts.envelope(
         GroupDeleted(group=cmd.group, requested_by=cmd.requested_by),
         tenant=cmd.tenant,
@@ -156,9 +183,11 @@ async def _switch(
     if pending is None or pending.id != switch_id:
         return  # refused (a switch-failed fact says why), or already done on an earlier delivery
     await ctx.in_progress()
-    await groups.execute(
-        app.store, deps, cmd.tenant, cmd.group, pending, out.group, cause=ctx.envelope, wake=app.wake_relay
-    )
+    await plans.carry_out(_runner(cmd.tenant, ctx), out.group, pending)
+
+
+def _runner(tenant: str, ctx: Context) -> plans.Runner:
+    return plans.Runner(app.store, deps, tenant, cause=ctx.envelope, wake=app.wake_relay, heartbeat=ctx.in_progress)
 
 
 @app.handler(Switchover, ack_wait=60)
@@ -174,3 +203,39 @@ async def failback(cmd: Failback, ctx: Context) -> None:
 @app.handler(Drill, ack_wait=60)
 async def drill(cmd: Drill, ctx: Context) -> None:
     await _switch("drill", cmd, ctx, drill_seconds=cmd.duration_seconds)
+
+
+# --- stopped plans ------------------------------------------------------------------------
+async def _stopped_plan(cmd: Resume | Rollback) -> SwitchPlan:
+    plan_id = cmd.plan
+    if plan_id is None:
+        rec = await app.store.collection(state.GROUPS).get(state.key(cmd.tenant, cmd.group))
+        if rec is None:
+            raise Poison(f"DR group {cmd.group} not found in tenant {cmd.tenant}")
+        plan_id = state.load(rec.data).status.stopped_plan
+        if plan_id is None:
+            raise Poison(f"DR group {cmd.group} has no stopped switch plan")
+    plan = await plans.load(app.store, cmd.tenant, plan_id)
+    if plan is None or cmd.group not in plan.names:
+        raise Poison(f"plan: no switch plan {plan_id} of DR group {cmd.group} in tenant {cmd.tenant}")
+    return plan
+
+
+@app.handler(Resume, ack_wait=60)
+async def resume(cmd: Resume, ctx: Context) -> None:
+    plan = await _stopped_plan(cmd)
+    await ctx.in_progress()
+    try:
+        await plans.resume(_runner(cmd.tenant, ctx), plan, by=cmd.requested_by, reason=cmd.reason)
+    except plans.PlanRefused as exc:
+        raise Poison(exc.reason) from None
+
+
+@app.handler(Rollback, ack_wait=60)
+async def rollback(cmd: Rollback, ctx: Context) -> None:
+    plan = await _stopped_plan(cmd)
+    await ctx.in_progress()
+    try:
+        await plans.rollback(_runner(cmd.tenant, ctx), plan, by=cmd.requested_by, reason=cmd.reason)
+    except plans.PlanRefused as exc:
+        raise Poison(exc.reason) from None

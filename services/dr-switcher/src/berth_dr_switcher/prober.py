@@ -14,7 +14,8 @@ import time
 from berth_common.store import NotFound, Store
 from berth_common.store.lease import Lease
 
-from . import groups, metrics, state
+from . import groups, metrics, plans, state
+from .adapters.witness import ask_witness
 from .config import Deps
 from .domain.events import SwitchStarted
 from .domain.group import DrGroup
@@ -104,13 +105,26 @@ class ProberLoop:
         rec = await self.store.collection(state.GROUPS).get(state.key(tenant, name))
         if rec is None:
             raise NotFound(state.GROUPS, state.key(tenant, name))
-        spec = state.load(rec.data).spec
+        current = state.load(rec.data)
+        spec = current.spec
         within = spec.probe.timeout_seconds
         now = self.deps.clock.now()
         primary, standby = await asyncio.gather(
             self.deps.prober.probe_site(spec.primary, within=within, now=now),
             self.deps.prober.probe_site(spec.standby, within=within, now=now),
         )
+        check = None
+        active = current.status.active
+        h = current.status.health(active)
+        failing = not (primary if active == "primary" else standby).ok
+        if (
+            spec.witness is not None
+            and failing
+            and h.failures + 1 >= spec.probe.failure_threshold
+            and current.status.pending is None
+        ):
+            # Berth is about to declare the active site down: ask the third vantage point
+            check = await ask_witness(spec.witness, spec.name, active, spec.site(active), probe_timeout=within, at=now)
         for role, rnd in (("primary", primary), ("standby", standby)):
             for r in rnd.results:
                 metrics.PROBE_UP.labels(tenant, name, role, r.probe).set(1 if r.ok else 0)
@@ -119,6 +133,8 @@ class ProberLoop:
         def fold(g: DrGroup) -> None:
             if g.spec != spec:
                 return  # the spec changed while we probed: these results may be for old targets
+            if check is not None:
+                g.witnessed(check)
             g.observe("primary", primary)
             g.observe("standby", standby)
             g.tick(self.deps.clock.now())
@@ -130,5 +146,6 @@ class ProberLoop:
         if pending is not None and (started_now or stale.get("pending")):
             if not started_now:
                 log.warning("re-running switch %s of %s/%s: its executor did not finish", pending.id, tenant, name)
-            await groups.execute(self.store, self.deps, tenant, name, pending, out.group, cause=None, wake=self.wake)
+            run = plans.Runner(self.store, self.deps, tenant, wake=self.wake)
+            await plans.carry_out(run, out.group, pending)
         return spec.probe.interval_seconds

@@ -10,8 +10,9 @@ from .domain.group import DrGroup
 from .domain.status import GroupStatus
 
 GROUPS = "dr_groups"
+PLANS = "dr_plans"
 LEASES = "dr_leases"
-COLLECTIONS = [GROUPS]  # leases carry no events, so the outbox relay need not watch them
+COLLECTIONS = [GROUPS, PLANS]  # leases carry no events, so the outbox relay need not watch them
 
 SOURCE = "/berth/dr-switcher"
 

@@ -1,5 +1,6 @@
 """A site is a real aiohttp server on a loopback address whose /healthz answer the test
-controls: a fixed status, or a repeating pattern of statuses (flapping)."""
+controls: a fixed status, a repeating pattern of statuses (flapping), or a partition (the
+connection of a given client address is cut without an answer)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Site:
         self.status = 200
         self._pattern: Iterator[int] | None = None
         self.requests = 0
+        self.cut_off: set[str] = set()  # client addresses whose connections are dropped
         self._runner: web.AppRunner | None = None
 
     @property
@@ -29,7 +31,15 @@ class Site:
     def flap(self, statuses: list[int]) -> None:
         self._pattern = itertools.cycle(statuses)
 
+    def partition(self, *clients: str) -> None:
+        """Drop every connection from ``clients`` (a network partition as they see it)."""
+        self.cut_off = set(clients)
+
     async def _healthz(self, request: web.Request) -> web.Response:
+        if request.remote in self.cut_off:
+            assert request.transport is not None
+            request.transport.abort()
+            raise web.HTTPServiceUnavailable()  # never sent: the connection is gone
         self.requests += 1
         status = next(self._pattern) if self._pattern is not None else self.status
         return web.Response(status=status, text="ok" if status == 200 else "down")

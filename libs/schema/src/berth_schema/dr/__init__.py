@@ -25,10 +25,25 @@ from .messages import (
     GroupUpdated as GroupUpdated,
 )
 from .messages import (
+    PlanFailed as PlanFailed,
+)
+from .messages import (
+    PlanFinished as PlanFinished,
+)
+from .messages import (
+    PlanStarted as PlanStarted,
+)
+from .messages import (
     ProbeFailed as ProbeFailed,
 )
 from .messages import (
     ProbeRecovered as ProbeRecovered,
+)
+from .messages import (
+    Resume as Resume,
+)
+from .messages import (
+    Rollback as Rollback,
 )
 from .messages import (
     Switched as Switched,
@@ -46,10 +61,16 @@ from .messages import (
     UpdateGroup as UpdateGroup,
 )
 from .queries import (
+    DecisionView as DecisionView,
+)
+from .queries import (
     DrillView as DrillView,
 )
 from .queries import (
     GetGroup as GetGroup,
+)
+from .queries import (
+    GetSwitchHistory as GetSwitchHistory,
 )
 from .queries import (
     GroupDetail as GroupDetail,
@@ -73,11 +94,32 @@ from .queries import (
     PendingSwitchView as PendingSwitchView,
 )
 from .queries import (
+    PlanActionView as PlanActionView,
+)
+from .queries import (
+    PlanStepView as PlanStepView,
+)
+from .queries import (
+    PlanView as PlanView,
+)
+from .queries import (
+    ProbeResultView as ProbeResultView,
+)
+from .queries import (
     SiteHealthView as SiteHealthView,
 )
 from .queries import (
     SiteSummary as SiteSummary,
 )
 from .queries import (
+    SwitchHistory as SwitchHistory,
+)
+from .queries import (
+    SwitchHistoryEntry as SwitchHistoryEntry,
+)
+from .queries import (
     SwitchLogEntryView as SwitchLogEntryView,
+)
+from .queries import (
+    WitnessView as WitnessView,
 )

@@ -83,6 +83,30 @@ class Drill(BaseModel):
     requested_by: str = BY
 
 
+@command("berth.cmd.dr-switcher.resume.v1", service="dr-switcher", verb="resume")
+class Resume(BaseModel):
+    """Resume a stopped switch plan from the step that failed. ``plan`` defaults to the
+    group's stopped plan (see get-group ``stopped_plan`` or switch-history)."""
+
+    tenant: str = TENANT
+    group: str = GROUP
+    plan: str | None = Field(default=None, min_length=1, max_length=255)
+    reason: str = REASON
+    requested_by: str = BY
+
+
+@command("berth.cmd.dr-switcher.rollback.v1", service="dr-switcher", verb="rollback")
+class Rollback(BaseModel):
+    """Roll back a stopped switch plan: every group it moved goes back to the site it came
+    from, in reverse order. ``plan`` defaults to the group's stopped plan."""
+
+    tenant: str = TENANT
+    group: str = GROUP
+    plan: str | None = Field(default=None, min_length=1, max_length=255)
+    reason: str = REASON
+    requested_by: str = BY
+
+
 # --- facts ----------------------------------------------------------------------------
 class _GroupFact(BaseModel):
     group: str
@@ -161,3 +185,41 @@ class GroupStateChanged(_GroupFact):
     to_state: State
     active: Site
     reason: str
+
+
+PlanResult = Literal["done", "rolled-back"]
+
+
+class _PlanFact(_GroupFact):
+    """``group`` is the group whose switch the plan carries out; ``steps`` the groups in order."""
+
+    plan_id: str
+    kind: Kind
+    to_site: Site
+    steps: list[str]
+    requested_by: str
+    automatic: bool
+
+
+@event("berth.dr.plan-started.v1", domain="dr", name="plan-started")
+class PlanStarted(_PlanFact):
+    """A switch of linked groups started: dependencies first, each step waits for health."""
+
+    reason: str
+    resumed: bool = False
+
+
+@event("berth.dr.plan-failed.v1", domain="dr", name="plan-failed")
+class PlanFailed(_PlanFact):
+    """A step failed and the plan stopped there; send ``resume`` or ``rollback``."""
+
+    step: int = Field(description="index of the step that failed")
+    step_group: str
+    reason: str
+    rolling_back: bool = Field(default=False, description="the failure happened while rolling back")
+
+
+@event("berth.dr.plan-finished.v1", domain="dr", name="plan-finished")
+class PlanFinished(_PlanFact):
+    result: PlanResult
+    duration_ms: float

@@ -166,6 +166,31 @@ class ProbePolicy(_Strict):
         return self
 
 
+class Witness(_Strict):
+    """A third vantage point asked before a site is declared failed: a witness agent
+    (``python -m berth_dr_switcher.witness``) running somewhere else than Berth, e.g. in the
+    peer site. dr-switcher POSTs the failing site's probes to ``url``; the agent runs them from
+    where it stands and answers whether the site is reachable. Only when it agrees that the
+    site is down does an automatic failover start, so a partition between Berth and one site
+    does not move a healthy site's traffic."""
+
+    url: str = Field(max_length=2048)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=120, description="how long to wait for the witness")
+    headers: dict[str, str] = Field(default_factory=dict, max_length=20)
+    if_unreachable: Literal["hold", "failover"] = Field(
+        default="hold",
+        description="when the witness does not answer: hold (no automatic failover) or fail over on Berth's view",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return v
+
+
 class GroupSpec(_Strict):
     name: str = Field(pattern=NAME, max_length=63)
     description: str = Field(default="", max_length=1024)
@@ -186,6 +211,13 @@ class GroupSpec(_Strict):
         max_length=20,
         description="groups of the same tenant that follow this one when it switches (linked applications)",
     )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="groups of the same tenant this one needs (e.g. its database): they switch before it, "
+        "and a switch of this group moves them too",
+    )
+    witness: Witness | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> GroupSpec:
@@ -194,6 +226,18 @@ class GroupSpec(_Strict):
                 raise ValueError(f"linked_groups: {linked!r} is not a group name")
             if linked == self.name:
                 raise ValueError("linked_groups: a group cannot follow itself")
+        for dep in self.depends_on:
+            if not re.match(NAME, dep):
+                raise ValueError(f"depends_on: {dep!r} is not a group name")
+            if dep == self.name:
+                raise ValueError("depends_on: a group cannot depend on itself")
+        if len(set(self.depends_on)) != len(self.depends_on):
+            raise ValueError("depends_on: a group is listed twice")
+        if self.witness is not None and self.witness.timeout_seconds < self.probe.timeout_seconds:
+            raise ValueError(
+                f"witness.timeout_seconds ({self.witness.timeout_seconds}) must not be below "
+                f"probe.timeout_seconds ({self.probe.timeout_seconds}): the witness runs the same probes"
+            )
         if self.primary.name == self.standby.name:
             raise ValueError("primary.name and standby.name must differ")
         if self.dns is None and self.ingress is None:

@@ -20,14 +20,19 @@ BODY_LIMIT = 64 * 1024
 
 class Prober:
     """Owns one aiohttp session for all HTTP probes (no connection reuse: every probe opens
-    a fresh connection, so a dead site cannot hide behind a pooled socket)."""
+    a fresh connection, so a dead site cannot hide behind a pooled socket). ``local_addr``: the
+    source address of HTTP and TCP probes (a witness agent on a host with several addresses)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, local_addr: str | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self.local_addr = local_addr
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+            bind = (self.local_addr, 0) if self.local_addr else None
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True, limit=0, local_addr=bind)
+            )
         return self._session
 
     async def close(self) -> None:
@@ -46,7 +51,7 @@ class Prober:
                 if isinstance(probe, HttpProbe):
                     ok, detail = await self._probe_http(probe)
                 elif isinstance(probe, TcpProbe):
-                    ok, detail = await _probe_tcp(probe)
+                    ok, detail = await _probe_tcp(probe, local_addr=self.local_addr)
                 else:
                     ok, detail = await _probe_dns(probe, within=within)
         except TimeoutError:
@@ -68,8 +73,9 @@ class Prober:
             return True, f"HTTP {resp.status}"
 
 
-async def _probe_tcp(probe: TcpProbe) -> tuple[bool, str]:
-    _reader, writer = await asyncio.open_connection(probe.host, probe.port)
+async def _probe_tcp(probe: TcpProbe, *, local_addr: str | None = None) -> tuple[bool, str]:
+    bind = (local_addr, 0) if local_addr else None
+    _reader, writer = await asyncio.open_connection(probe.host, probe.port, local_addr=bind)
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()

@@ -23,6 +23,7 @@ from .events import (
 )
 from .status import (
     SWITCH_LOG,
+    Decision,
     Drill,
     GroupStatus,
     HistoryEntry,
@@ -31,6 +32,7 @@ from .status import (
     State,
     SwitchKind,
     SwitchLogEntry,
+    WitnessCheck,
 )
 
 DRILL_RETURN_RETRY = timedelta(seconds=10)
@@ -80,7 +82,27 @@ class DrGroup:
         p = self.status.pending
         if p is None:
             return False
-        return now - p.started_at > timedelta(seconds=self.spec.switch_timeout_seconds * 2)
+        budget = p.stale_after_seconds or self.spec.switch_timeout_seconds * 2
+        return now - p.started_at > timedelta(seconds=budget)
+
+    # --- plans and the witness --------------------------------------------------------
+    def attach_plan(self, switch_id: str, plan_id: str, *, budget_seconds: float) -> None:
+        """The pending switch is one step of a plan that may take ``budget_seconds``."""
+        p = self.status.pending
+        if p is not None and p.id == switch_id:
+            p.plan_id, p.stale_after_seconds = plan_id, budget_seconds
+
+    def stop_plan(self, plan_id: str) -> None:
+        self.status.stopped_plan = plan_id
+
+    def clear_plan(self, plan_id: str) -> None:
+        if self.status.stopped_plan == plan_id:
+            self.status.stopped_plan = None
+            self.status.blocked = None
+
+    def witnessed(self, check: WitnessCheck) -> None:
+        """Record the witness's view of a site (call before ``observe`` of the same round)."""
+        self.status.witness = check
 
     # --- probing ----------------------------------------------------------------------
     def observe(self, role: SiteRole, result: ProbeRound) -> None:
@@ -168,14 +190,15 @@ class DrGroup:
         to: SiteRole | None = None,
         force: bool = False,
         drill_seconds: float | None = None,
+        plan_id: str | None = None,
     ) -> None:
-        """A manual switchover, failback or drill. Refusals raise SwitchRefused after
+        """A manual switchover, failback or drill (or a step of plan ``plan_id``). Refusals raise SwitchRefused after
         recording a refused ``SwitchFailed`` event (the caller stores it)."""
         target: SiteRole = to or (
             "primary" if kind == "failback" else "standby" if kind == "drill" else other(self.status.active)
         )
         try:
-            self._check_request(kind, target, force=force, drill_seconds=drill_seconds)
+            self._check_request(kind, target, force=force, drill_seconds=drill_seconds, plan_id=plan_id)
         except SwitchRefused as exc:
             self._refuse(
                 kind, target, exc.reason, requested_by=requested_by, switch_id=switch_id, now=now, automatic=False
@@ -201,10 +224,15 @@ class DrGroup:
             forced=force,
             drill_id=drill_id,
             drill_seconds=drill_seconds,
+            plan_id=plan_id,
         )
 
-    def _check_request(self, kind: SwitchKind, to: SiteRole, *, force: bool, drill_seconds: float | None) -> None:
+    def _check_request(
+        self, kind: SwitchKind, to: SiteRole, *, force: bool, drill_seconds: float | None, plan_id: str | None
+    ) -> None:
         s = self.status
+        if s.stopped_plan is not None and s.stopped_plan != plan_id:
+            raise SwitchRefused(f"switch plan {s.stopped_plan} stopped at a failed step: resume or roll it back first")
         if s.pending is not None:
             raise SwitchRefused(f"switch {s.pending.id} ({s.pending.kind} to {s.pending.to_site}) is in progress")
         if kind == "failback" and to != "primary":
@@ -251,6 +279,8 @@ class DrGroup:
             finished_at=now,
             result="switched" if ok else "failed",
             detail=detail,
+            plan_id=p.plan_id,
+            decision=p.decision,
         )
         s.switch_log = [*s.switch_log, entry][-SWITCH_LOG:]
         if ok:
@@ -323,27 +353,44 @@ class DrGroup:
                 )
             return
         if a.healthy is False:
-            if s.hold_down_until is not None and now < s.hold_down_until:
+            decision: Decision | None = None
+            if s.stopped_plan is not None:
+                key = f"plan:{s.stopped_plan}"
+                blocked = f"switch plan {s.stopped_plan} stopped at a failed step: resume or roll it back"
+            elif s.hold_down_until is not None and now < s.hold_down_until:
                 key = f"hold-down:{s.hold_down_until.isoformat()}"
                 blocked = f"hold-down after the last switch lasts until {s.hold_down_until.isoformat()}"
             elif b.healthy is not True:
                 key = f"unhealthy:{peer}"
                 blocked = f"not failing over to an unhealthy site: {b.describe(self.site_name(peer))}"
             else:
-                self._start(
-                    kind="failover",
-                    to=peer,
-                    reason=f"automatic failover: {a.describe(self.site_name(active))}",
-                    requested_by="dr-switcher",
-                    automatic=True,
-                    switch_id=f"failover-{int(now.timestamp() * 1000)}",
-                    now=now,
-                )
-                return
+                decision, hold = self._decide(active)
+                if hold is None:
+                    self._start(
+                        kind="failover",
+                        to=peer,
+                        reason=f"automatic failover: {a.describe(self.site_name(active))}",
+                        requested_by="dr-switcher",
+                        automatic=True,
+                        switch_id=f"failover-{int(now.timestamp() * 1000)}",
+                        now=now,
+                        decision=decision,
+                    )
+                    return
+                if not hold:
+                    return  # waiting for the witness's answer of this round
+                key, blocked = f"witness:{active}:{hold[:40]}", hold
             if key != s.blocked:
                 s.blocked = key
                 self._refuse(
-                    "failover", peer, blocked, requested_by="dr-switcher", switch_id="", now=now, automatic=True
+                    "failover",
+                    peer,
+                    blocked,
+                    requested_by="dr-switcher",
+                    switch_id=f"failover-held-{int(now.timestamp() * 1000)}" if decision else "",
+                    now=now,
+                    automatic=True,
+                    decision=decision,
                 )
             return
         s.blocked = None
@@ -365,6 +412,37 @@ class DrGroup:
                 now=now,
             )
 
+    def _decide(self, role: SiteRole) -> tuple[Decision, str | None]:
+        """Is ``role`` (marked down by Berth's probes) really down? (decision, None) to fail
+        over; (decision, reason) to hold; (decision, "") while the witness has not answered
+        for this round."""
+        s, w = self.status, self.spec.witness
+        h = s.health(role)
+        name = self.site_name(role)
+        berth = h.history[-self.spec.probe.failure_threshold :]
+        seen = f"Berth: {h.failures} consecutive failed probe rounds ({h.last_detail})"
+        if w is None:
+            return Decision(verdict=f"site {name} is down; {seen}; no witness configured", site=role, berth=berth), None
+        c = s.witness
+        if c is None or c.site != role or (h.last_at is not None and c.at < h.last_at):
+            return Decision(verdict="waiting for the witness", site=role, berth=berth), ""
+        if c.reachable is True:
+            verdict = (
+                f"partition: Berth cannot reach site {name} but the witness {c.url} can ({c.detail}); "
+                f"not failing over a healthy site"
+            )
+            return Decision(verdict=verdict, site=role, berth=berth, witness=c), verdict
+        if c.reachable is None:
+            if w.if_unreachable == "hold":
+                verdict = f"the witness {c.url} did not answer ({c.detail}); holding (witness.if_unreachable=hold)"
+                return Decision(verdict=verdict, site=role, berth=berth, witness=c), verdict
+            verdict = (
+                f"site {name} is down; {seen}; the witness did not answer ({c.detail}), failing over on Berth's view"
+            )
+            return Decision(verdict=verdict, site=role, berth=berth, witness=c), None
+        verdict = f"site {name} is down: {seen} and the witness {c.url} agrees ({c.detail})"
+        return Decision(verdict=verdict, site=role, berth=berth, witness=c), None
+
     def _start(
         self,
         *,
@@ -378,6 +456,8 @@ class DrGroup:
         forced: bool = False,
         drill_id: str | None = None,
         drill_seconds: float | None = None,
+        plan_id: str | None = None,
+        decision: Decision | None = None,
     ) -> None:
         p = PendingSwitch(
             id=switch_id,
@@ -391,6 +471,8 @@ class DrGroup:
             drill_id=drill_id,
             drill_seconds=drill_seconds,
             started_at=now,
+            plan_id=plan_id,
+            decision=decision,
         )
         self.status.pending = p
         self.events.append(
@@ -419,6 +501,7 @@ class DrGroup:
         switch_id: str,
         now: datetime,
         automatic: bool,
+        decision: Decision | None = None,
     ) -> None:
         s = self.status
         if switch_id:
@@ -435,6 +518,7 @@ class DrGroup:
                 finished_at=now,
                 result="refused",
                 detail=reason,
+                decision=decision,
             )
             s.switch_log = [*s.switch_log, entry][-SWITCH_LOG:]
         self.events.append(

@@ -62,6 +62,26 @@ class SiteHealth(BaseModel):
         return f"site {name} is unhealthy ({self.failures} consecutive failed probes; last: {self.last_detail})"
 
 
+class WitnessCheck(BaseModel):
+    """The witness's view of a site, asked in the probe round that ``at`` names."""
+
+    url: str
+    site: SiteRole
+    at: datetime
+    reachable: bool | None  # None: the witness did not answer
+    detail: str
+    results: list[ProbeResult] = Field(default_factory=list)
+
+
+class Decision(BaseModel):
+    """The evidence an automatic switch (or its refusal) was decided on."""
+
+    verdict: str
+    site: SiteRole
+    berth: list[HistoryEntry]
+    witness: WitnessCheck | None = None
+
+
 class PendingSwitch(BaseModel):
     id: str
     kind: SwitchKind
@@ -75,6 +95,9 @@ class PendingSwitch(BaseModel):
     drill_seconds: float | None = None
     started_at: datetime
     attempts: int = 0
+    plan_id: str | None = None
+    decision: Decision | None = None
+    stale_after_seconds: float | None = None  # a plan's budget; else 2 x switch_timeout_seconds
 
 
 class Drill(BaseModel):
@@ -99,6 +122,8 @@ class SwitchLogEntry(BaseModel):
     finished_at: datetime
     result: Literal["switched", "failed", "refused"]
     detail: str = ""
+    plan_id: str | None = None
+    decision: Decision | None = None
 
 
 class GroupStatus(BaseModel):
@@ -112,6 +137,8 @@ class GroupStatus(BaseModel):
     drill: Drill | None = None
     hold_down_until: datetime | None = None
     blocked: str | None = None  # why the last automatic failover could not happen (reported once)
+    witness: WitnessCheck | None = None  # the witness's last answer
+    stopped_plan: str | None = None  # a plan of this group stopped at a failed step (resume or roll back)
     switch_log: list[SwitchLogEntry] = Field(default_factory=list)
 
     def health(self, role: SiteRole) -> SiteHealth:
