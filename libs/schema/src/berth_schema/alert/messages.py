@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from berth_common.events import command, event
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from .channels import Channel
+from .matchers import Matcher
 from .routing import Route
 from .scaling import ScalingPolicy
 
@@ -58,13 +59,22 @@ class SilenceAlerts(BaseModel):
 
     tenant: str = TENANT
     id: str | None = Field(default=None, min_length=1, max_length=64)
-    matchers: list[str] = Field(default_factory=list, max_length=32)
+    expire: bool = False
+    matchers: list[str] = Field(default_factory=list, max_length=32, validate_default=True)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=525_600)
     created_by: str = Field(min_length=1, max_length=128)
     comment: str = Field(default="", max_length=1024)
-    expire: bool = False
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers_parse(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and not info.data.get("expire"):
+            raise ValueError('a silence needs at least one matcher, e.g. alertname="HighLatency"')
+        for text in v:
+            Matcher.parse(text)  # ValueError names the matcher and what is expected
+        return v
 
 
 @command("berth.cmd.monitor-alert.put-channel.v1", service="monitor-alert", verb="put-channel")
