@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from berth_common.runtime import ServiceApp
 
-from . import handlers, join_queries, queries  # noqa: F401  (declare the commands and queries on app)
+from . import access_queries, handlers, join_queries, queries  # noqa: F401  (declare the commands and queries on app)
 from .app import app
 from .config import ClusterManagerSettings
 from .deps import wiring

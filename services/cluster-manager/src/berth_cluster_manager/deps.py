@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from berth_common.events import new_id
 from berth_common.store import NotFound, Record
 from kubernetes_asyncio.client import ApiClient
+from pydantic import BaseModel
 
 from .app import app
 from .config import ClusterManagerSettings
@@ -15,7 +18,7 @@ from .domain.limits import TenantLimits
 from .domain.spec import Offer
 from .operations import OperationRunner, ref_of
 from .providers import Provider, Providers
-from .state import CLUSTERS, TENANT_LIMITS, cluster_key
+from .state import CLUSTERS, KUBECONFIG_LOG, TENANT_LIMITS, cluster_key, envelope
 
 
 @dataclass
@@ -71,3 +74,14 @@ async def tenant_limits(tenant: str) -> TenantLimits:
 async def tenant_api(cluster: Cluster) -> ApiClient:
     """A client of the tenant cluster's API server (the caller closes it)."""
     return await wiring.provider_for(cluster).tenant_client(ref_of(cluster))
+
+
+async def log_fact(c: Cluster, fact: BaseModel) -> None:
+    """Publish ``fact`` about ``c`` through an append-only record (for facts no live record carries)."""
+    key = f"{c.tenant}/{c.name}/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{new_id()[:8]}"
+    await app.store.collection(KUBECONFIG_LOG).create(
+        key,
+        {"tenant": c.tenant, "cluster": c.name, "type": type(fact).__name__, "fact": fact.model_dump(mode="json")},
+        events=[envelope(fact, tenant=c.tenant, subject=cluster_subject(c.name))],
+    )
+    app.wake_relay()

@@ -51,6 +51,7 @@ KINDS: dict[str, Kind] = {
     "Role": Kind("rbac.authorization.k8s.io/v1", "roles", True),
     "RoleBinding": Kind("rbac.authorization.k8s.io/v1", "rolebindings", True),
     "ClusterRoleBinding": Kind("rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
+    "ClusterRole": Kind("rbac.authorization.k8s.io/v1", "clusterroles", False),
 }
 
 
@@ -140,6 +141,15 @@ async def wait_gone(api: ApiClient, kind: str, name: str, namespace: str | None 
     """Poll until the object is gone; bound it with ``asyncio.timeout``."""
     while await get(api, kind, name, namespace) is not None:  # noqa: ASYNC110 - polling a remote API
         await asyncio.sleep(0.5)
+
+
+async def request_token(api: ApiClient, service_account: str, namespace: str, *, seconds: int) -> dict[str, Any]:
+    """A bound token of ``service_account`` from the TokenRequest API (the returned object's
+    ``status`` has ``token`` and ``expirationTimestamp``)."""
+    path = KINDS["ServiceAccount"].path(service_account, namespace) + "/token"
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": seconds}}
+    result: dict[str, Any] = await _call(api, "POST", path, body=body)
+    return result
 
 
 async def merge_patch(api: ApiClient, kind: str, name: str, namespace: str | None, patch: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from berth_schema.cluster import (
     AddonList,
     AddonRow,
     AddonState,
+    AdminKubeconfigReleased,
     AllocationUnavailable,
     CheckNodeQuota,
     ClusterAllocation,
@@ -58,7 +59,7 @@ from berth_schema.cluster.spec import BILLING_MODES, KUBE_PROXY_MODES, NETWORK_M
 from . import kube
 from .addons.helm import chart_version
 from .app import app
-from .deps import load_cluster, tenant_api, tenant_limits, wiring
+from .deps import load_cluster, log_fact, tenant_api, tenant_limits, wiring
 from .domain.addons import CATALOGUE, Addon
 from .domain.capacity import allocation
 from .domain.errors import FieldError, LimitExceeded, ValidationFailed
@@ -194,6 +195,8 @@ async def get_kubeconfig(req: GetKubeconfig) -> Kubeconfig:
     if c.phase not in (Phase.RUNNING, Phase.UPGRADING):
         raise QueryError(409, f"cluster {c.name} is {c.phase}; its kubeconfig is published once it is Running")
     kubeconfig = await wiring.provider_for(c).admin_kubeconfig(ref_of(c))
+    if req.released_to:  # to a person, not a service: on the audit trail
+        await log_fact(c, AdminKubeconfigReleased(cluster=c.name, cluster_id=c.id, released_to=req.released_to))
     return Kubeconfig(cluster=c.name, kubeconfig=yaml.safe_dump(kubeconfig))
 
 

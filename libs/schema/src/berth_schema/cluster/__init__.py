@@ -8,6 +8,9 @@ from .messages import (
     AddonInstalled as AddonInstalled,
 )
 from .messages import (
+    AdminKubeconfigReleased as AdminKubeconfigReleased,
+)
+from .messages import (
     CaRotationCompleted as CaRotationCompleted,
 )
 from .messages import (
@@ -90,6 +93,12 @@ from .messages import (
 )
 from .messages import (
     UpgradeCluster as UpgradeCluster,
+)
+from .messages import (
+    UserKubeconfigIssued as UserKubeconfigIssued,
+)
+from .messages import (
+    UserKubeconfigRevoked as UserKubeconfigRevoked,
 )
 from .namespace import (
     ContainerLimits as ContainerLimits,
@@ -176,6 +185,9 @@ from .queries import (
     IssueJoinToken as IssueJoinToken,
 )
 from .queries import (
+    IssueUserKubeconfig as IssueUserKubeconfig,
+)
+from .queries import (
     JoinTokenGrant as JoinTokenGrant,
 )
 from .queries import (
@@ -200,6 +212,9 @@ from .queries import (
     ListNamespaces as ListNamespaces,
 )
 from .queries import (
+    ListUserKubeconfigs as ListUserKubeconfigs,
+)
+from .queries import (
     NamespaceList as NamespaceList,
 )
 from .queries import (
@@ -215,7 +230,13 @@ from .queries import (
     RevokedJoinToken as RevokedJoinToken,
 )
 from .queries import (
+    RevokedUserKubeconfig as RevokedUserKubeconfig,
+)
+from .queries import (
     RevokeJoinToken as RevokeJoinToken,
+)
+from .queries import (
+    RevokeUserKubeconfig as RevokeUserKubeconfig,
 )
 from .queries import (
     TenantCounts as TenantCounts,
@@ -228,6 +249,18 @@ from .queries import (
 )
 from .queries import (
     TimelineRow as TimelineRow,
+)
+from .queries import (
+    UserKubeconfig as UserKubeconfig,
+)
+from .queries import (
+    UserKubeconfigList as UserKubeconfigList,
+)
+from .queries import (
+    UserKubeconfigRow as UserKubeconfigRow,
+)
+from .queries import (
+    UserRole as UserRole,
 )
 from .queries import (
     ValidateCluster as ValidateCluster,

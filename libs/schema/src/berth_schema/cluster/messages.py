@@ -177,6 +177,38 @@ class JoinTokenRevoked(_ClusterFact):
     token_id: str
 
 
+@event("berth.cluster.user-kubeconfig-issued.v1", domain="cluster", name="user-kubeconfig-issued")
+class UserKubeconfigIssued(_ClusterFact):
+    """A person got a kubeconfig of the cluster (its id and rights; the token goes to them alone)."""
+
+    credential_id: str
+    user: str
+    role: str
+    namespaces: list[str] = Field(default_factory=list)
+    service_account: str
+    expires_at: str = Field(description="ISO 8601")
+    by: str = Field(default="", description="who asked, when the gateway said so")
+
+
+@event("berth.cluster.user-kubeconfig-revoked.v1", domain="cluster", name="user-kubeconfig-revoked")
+class UserKubeconfigRevoked(_ClusterFact):
+    """A person's access was revoked: their ServiceAccount, every token of it and its bindings are gone."""
+
+    user: str
+    role: str = Field(default="", description="the role they held")
+    service_account: str
+    credential_id: str = Field(default="", description="the last token issued")
+    expires_at: str = Field(default="", description="when that token would have expired (ISO 8601)")
+    by: str = ""
+
+
+@event("berth.cluster.admin-kubeconfig-released.v1", domain="cluster", name="admin-kubeconfig-released")
+class AdminKubeconfigReleased(_ClusterFact):
+    """The cluster's admin kubeconfig was handed to a person (a platform-admin who asked explicitly)."""
+
+    released_to: str
+
+
 @event("berth.cluster.ca-rotation-started.v1", domain="cluster", name="ca-rotation-started")
 class CaRotationStarted(_ClusterFact):
     certificates: list[str]
@@ -224,6 +256,7 @@ class AddonFailed(_ClusterFact):
 __all__ = [
     "AddonFailed",
     "AddonInstalled",
+    "AdminKubeconfigReleased",
     "CaRotationCompleted",
     "CaRotationStarted",
     "CertRenewed",
@@ -252,4 +285,6 @@ __all__ = [
     "StartCaRotation",
     "UninstallAddon",
     "UpgradeCluster",
+    "UserKubeconfigIssued",
+    "UserKubeconfigRevoked",
 ]

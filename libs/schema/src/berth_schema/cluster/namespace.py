@@ -15,6 +15,8 @@ from .spec import DESCRIPTION_MAX, DNS1123_LABEL, Form
 NAME_MAX = 63
 # kube-system, kube-public, default (kube-node-lease is hidden, as the console hides it)
 SYSTEM_NAMESPACES = ("default", "kube-public", "kube-system")
+# where cluster-manager keeps one ServiceAccount per person holding a kubeconfig of the cluster
+ACCESS_NAMESPACE = "berth-access"
 
 # ResourceQuota keys a namespace quota may set.
 QUOTA_KEYS = (
@@ -108,6 +110,8 @@ def namespace_problems(spec: NamespaceSpec) -> list[Problem]:
         out.append(problem("name", f"{spec.name!r} is not a DNS-1123 label"))
     elif spec.name in SYSTEM_NAMESPACES or spec.name.startswith("kube-"):
         out.append(problem("name", f"{spec.name!r} is reserved for the system"))
+    elif spec.name == ACCESS_NAMESPACE:
+        out.append(problem("name", f"{spec.name!r} is reserved for the people's access accounts"))
     if len(spec.description) > DESCRIPTION_MAX:
         out.append(problem("description", f"at most {DESCRIPTION_MAX} characters"))
     out += quota_problems(spec.quota)

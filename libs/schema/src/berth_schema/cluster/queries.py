@@ -2,13 +2,14 @@
 namespaces, addons and join tokens, the creation form's checks and the tenant's limits.
 
 Reply field names are what the gateway, the CLI and the console read; node-manager and
-release-orchestrator ask ``get-kubeconfig``, node-manager ``issue-join-token`` and
-``check-node-quota``."""
+release-orchestrator ask ``get-kubeconfig`` (the admin credential: services and platform-admins
+only), node-manager ``issue-join-token`` and ``check-node-quota``. People get a kubeconfig of their
+own through ``issue-user-kubeconfig``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from berth_common.events import query
 from pydantic import Field
@@ -42,6 +43,7 @@ __all__ = [
     "GetKubeconfig",
     "GetTenantLimits",
     "IssueJoinToken",
+    "IssueUserKubeconfig",
     "JoinTokenGrant",
     "JoinTokenList",
     "JoinTokenRow",
@@ -50,16 +52,23 @@ __all__ = [
     "ListClusters",
     "ListJoinTokens",
     "ListNamespaces",
+    "ListUserKubeconfigs",
     "NamespaceList",
     "NamespaceRow",
     "NamespaceValidation",
     "NodeQuota",
     "RevokeJoinToken",
+    "RevokeUserKubeconfig",
     "RevokedJoinToken",
+    "RevokedUserKubeconfig",
     "TenantCounts",
     "TenantLimitValues",
     "TenantLimitsReport",
     "TimelineRow",
+    "UserKubeconfig",
+    "UserKubeconfigList",
+    "UserKubeconfigRow",
+    "UserRole",
     "ValidateCluster",
     "ValidateNamespace",
 ]
@@ -68,6 +77,9 @@ SERVICE = "cluster-manager"
 DEFAULT_JOIN_TTL = 24 * 3600  # kubeadm's default
 MIN_JOIN_TTL = 60
 MAX_JOIN_TTL = 7 * 24 * 3600
+DEFAULT_USER_KUBECONFIG_TTL = 8 * 3600
+MIN_USER_KUBECONFIG_TTL = 600  # the API server's floor for a TokenRequest
+MAX_USER_KUBECONFIG_TTL = 24 * 3600
 
 
 class ClusterQuery(TenantQuery):
@@ -226,7 +238,15 @@ class Kubeconfig(Reply):
 
 @query(SERVICE, "get-kubeconfig", reply=Kubeconfig)
 class GetKubeconfig(ClusterQuery):
-    """The tenant cluster's admin kubeconfig (409 until the cluster is Running)."""
+    """The tenant cluster's admin (system:masters) kubeconfig, 409 until the cluster is Running.
+    For services (node-manager, release-orchestrator) and platform-admins who ask for it
+    explicitly; everyone else gets ``issue-user-kubeconfig``."""
+
+    released_to: str = Field(
+        default="",
+        max_length=256,
+        description="the person it is released to (the gateway sets it); set: an admin-kubeconfig-released fact",
+    )
 
 
 # --- the creation form ------------------------------------------------------------------
@@ -417,3 +437,87 @@ class RevokedJoinToken(Reply):
 @query(SERVICE, "revoke-join-token", reply=RevokedJoinToken)
 class RevokeJoinToken(ClusterQuery):
     token_id: str = Field(pattern=r"^[a-z0-9]{6}$", description="six lowercase letters or digits")
+
+
+# --- kubeconfigs of people --------------------------------------------------------------
+UserRole = Literal["platform-admin", "tenant-admin", "developer", "viewer"]
+USER_ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$", description="the Berth principal id")
+
+
+class UserKubeconfig(Reply):
+    """A kubeconfig that carries one person's identity (a ServiceAccount of theirs in the tenant
+    cluster) and the rights of their role; the token goes to the asker alone."""
+
+    cluster: str
+    user: str
+    role: str
+    namespaces: list[str] = Field(description="where a developer or viewer has rights; empty for cluster-wide roles")
+    service_account: str = Field(description="its name in the berth-access namespace: the identity the cluster sees")
+    credential_id: str = Field(description="the token's id (its jti: what the API server's audit log records)")
+    issued_at: datetime
+    expires_at: datetime
+    kubeconfig: str = Field(description="YAML with a bound token that expires at expires_at")
+
+
+@query(SERVICE, "issue-user-kubeconfig", reply=UserKubeconfig)
+class IssueUserKubeconfig(ClusterQuery):
+    """A short-lived kubeconfig for ``user`` with ``role``'s rights (409 unless the cluster is
+    Running with RBAC). Re-issuing sets the user's rights to the current role: a demoted user's
+    older tokens lose what the role no longer grants."""
+
+    user: str = USER_ID
+    role: UserRole
+    namespaces: list[Name] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "developer: namespaces with edit (empty: every non-system namespace existing now); "
+            "viewer: namespaces with view (empty: view cluster-wide); admins: must be empty"
+        ),
+    )
+    ttl_seconds: int = Field(
+        default=DEFAULT_USER_KUBECONFIG_TTL, ge=MIN_USER_KUBECONFIG_TTL, le=MAX_USER_KUBECONFIG_TTL, strict=True
+    )
+    by: str = Field(default="", max_length=256, description="who asked (the gateway's principal), for the record")
+
+
+class UserKubeconfigRow(Reply):
+    """Who holds access to the cluster (never the token)."""
+
+    user: str
+    role: str
+    namespaces: list[str]
+    service_account: str
+    credential_id: str = Field(description="the last issued token's id")
+    issued_at: datetime = Field(description="when the last token was issued")
+    expires_at: datetime = Field(description="when the last token expires")
+    expired: bool
+
+
+class UserKubeconfigList(Page[UserKubeconfigRow]):
+    pass
+
+
+@query(SERVICE, "list-user-kubeconfigs", reply=UserKubeconfigList)
+class ListUserKubeconfigs(ClusterQuery):
+    """People holding a kubeconfig of the cluster, in service-account order (``user``: that one only)."""
+
+    user: str | None = Field(default=None, min_length=1, max_length=256)
+    limit: int = Field(default=100, ge=1, le=500)
+    after: str | None = Field(default=None, max_length=512)
+
+
+class RevokedUserKubeconfig(Reply):
+    cluster: str
+    user: str
+    service_account: str
+    revoked: bool
+
+
+@query(SERVICE, "revoke-user-kubeconfig", reply=RevokedUserKubeconfig)
+class RevokeUserKubeconfig(ClusterQuery):
+    """Delete the user's ServiceAccount (every token of theirs stops working at once) and its
+    bindings (404 when the user holds no access)."""
+
+    user: str = USER_ID
+    by: str = Field(default="", max_length=256, description="who revoked (the gateway's principal), for the record")
