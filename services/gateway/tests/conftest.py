@@ -20,7 +20,7 @@ from berth_gateway.http import TRACKER_KEY, build_app
 from berth_testkit.nats import NatsServer
 from berth_testkit.procs import Proc, free_port
 from gwtest import Stack, settings
-from stubs import StubWorld, stub_registry
+from stubs import StubWorld, gateway_registry, stub_registry
 
 
 async def _start_real_services(nats_url: str, data_dir: Path) -> list[Proc]:
@@ -70,10 +70,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         await bus.connect(servers=nats_server.url, max_wait=10)
         await bus.provision()
         await bus.start()
-    gbus = Bus(service="gateway", registry=registry)
+    gateway_reg = gateway_registry()
+    gbus = Bus(service="gateway", registry=gateway_reg)
     await gbus.connect(servers=nats_server.url, max_wait=10)
     await gbus.provision()
-    gateway = Gateway.build(backend=BusBackend(gbus), store=MemoryStore(), settings=settings(), registry=registry)
+    gateway = Gateway.build(backend=BusBackend(gbus), store=MemoryStore(), settings=settings(), registry=gateway_reg)
     app = build_app(gateway)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

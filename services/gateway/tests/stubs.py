@@ -21,10 +21,20 @@ _ = berth_schema.DOMAINS  # importing the schema registers every command
 
 
 def stub_registry() -> Registry:
-    """The real message registry, from the schema package."""
+    """The real message registry, from the schema package, without the typed queries: the stubs
+    answer queries with bare dicts (as partial as each test needs)."""
     reg = Registry()
     for spec in real_registry:
         reg.register(spec)
+    return reg
+
+
+def gateway_registry() -> Registry:
+    """What the gateway runs with in production: every command and every typed query (the bodies
+    of its call routes come from the typed query requests)."""
+    reg = stub_registry()
+    for query in real_registry.queries():
+        reg.register_query(query)
     return reg
 
 
@@ -54,6 +64,7 @@ class StubWorld:
         ]
         self.buses: list[Bus] = []
         self.create_commands: list[tuple[str, str]] = []  # (tenant, cluster) of every create handled
+        self.validations: list[dict[str, Any]] = []  # validate-cluster / validate-namespace requests
 
     def build(self) -> list[Bus]:
         cm = Bus(service="cluster-manager", registry=self.registry)
@@ -124,7 +135,58 @@ class StubWorld:
         async def list_namespaces(req: dict[str, Any]) -> dict[str, Any]:
             return {**_page(self.namespaces, req), "remaining": 97, "limit": 100}
 
+        @cm.query("validate-cluster")
+        async def validate_cluster(req: dict[str, Any]) -> dict[str, Any]:
+            self.validations.append(req)
+            return {"valid": True, "errors": [], "spec": req.get("spec"), "pod_capacity": 65536}
+
+        @cm.query("validate-namespace")
+        async def validate_namespace(req: dict[str, Any]) -> dict[str, Any]:
+            self.validations.append(req)
+            return {"valid": True, "errors": [], "namespace": req.get("namespace")}
+
+        @cm.query("tenant-limits")
+        async def tenant_limits(req: dict[str, Any]) -> dict[str, Any]:
+            counts = {"clusters": 1, "nodes": 0, "namespaces_per_cluster": 3}
+            return {"tenant": req["tenant"], "limits": counts, "usage": counts, "remaining": counts}
+
+        self.kubeconfig_requests: list[dict[str, Any]] = []
+        self.access = [
+            {"user": "alice", "tenant": "acme", "role": "developer", "service_account": "berth-access/alice"},
+            {"user": "gina", "tenant": "globex", "role": "viewer", "service_account": "berth-access/gina"},
+        ]
+
+        @cm.query("issue-user-kubeconfig")
+        async def issue_user_kubeconfig(req: dict[str, Any]) -> dict[str, Any]:
+            self.kubeconfig_requests.append(req)
+            keep = ("cluster", "user", "role", "namespaces")
+            return {**{k: req.get(k) for k in keep}, "kubeconfig": "apiVersion: v1\nkind: Config\n"}
+
+        @cm.query("list-user-kubeconfigs")
+        async def list_user_kubeconfigs(req: dict[str, Any]) -> dict[str, Any]:
+            return _page(self.access, req, "service_account")
+
+        @cm.query("revoke-user-kubeconfig")
+        async def revoke_user_kubeconfig(req: dict[str, Any]) -> dict[str, Any]:
+            return {"cluster": req["cluster"], "user": req["user"], "service_account": "x", "revoked": True}
+
         ro = Bus(service="release-orchestrator", registry=self.registry)
+        configs = {
+            "app-cfg": {"name": "app-cfg", "tenant": "acme", "environment": "prod"},
+            "globex-cfg": {"name": "globex-cfg", "tenant": "globex", "environment": "prod"},
+        }
+
+        @ro.query("config-history")
+        async def config_history(req: dict[str, Any]) -> dict[str, Any]:
+            found = _find(list(configs.values()), "name", req["config"])
+            version = {"version": 1, "at": "2026-01-01T00:00:00Z", "by": "alice", "data": {"a": "1"}}
+            return {**found, "versions": [version]}
+
+        @ro.query("config-diff")
+        async def config_diff(req: dict[str, Any]) -> dict[str, Any]:
+            found = _find(list(configs.values()), "name", req["config"])
+            return {**found, "from": req["from"], "to": req["to"], "changes": []}
+
         releases = [
             {
                 "name": "acme-web",
@@ -200,6 +262,15 @@ class StubWorld:
         @dr.query("list-groups")
         async def list_groups(req: dict[str, Any]) -> dict[str, Any]:
             return _page(groups, req)
+
+        history = {
+            "shop": [{"id": "sw-1", "tenant": "acme", "kind": "drill"}],
+            "globex-shop": [{"id": "sw-9", "tenant": "globex", "kind": "switchover"}],
+        }
+
+        @dr.query("switch-history")
+        async def switch_history(req: dict[str, Any]) -> dict[str, Any]:
+            return _page(history.get(req["group"], []), req, "id")
 
         self.buses = [cm, ro, nm, dr]
         return self.buses

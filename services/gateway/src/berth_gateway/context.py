@@ -317,8 +317,17 @@ _NAME = __import__("re").compile(NAME_PATTERN)
 
 
 def resolve_tenant(request: web.Request, p: Principal, *, required: bool) -> str | None:
-    """The tenant a call acts in: X-Berth-Tenant / ?tenant=, else the caller's only tenant."""
-    explicit = request.headers.get("X-Berth-Tenant") or request.query.get("tenant") or ""
+    """The tenant a call acts in: the path's {tenant}, X-Berth-Tenant / ?tenant=, else the
+    caller's only tenant."""
+    asked = request.headers.get("X-Berth-Tenant") or request.query.get("tenant") or ""
+    in_path = request.match_info.get("tenant", "")
+    if in_path and asked and asked != in_path:
+        raise ApiError(
+            422,
+            f"the path names tenant {in_path} but the request asks for {asked}",
+            errors=[{"field": "tenant", "message": "differs from the tenant in the path"}],
+        )
+    explicit = in_path or asked
     if explicit:
         if not _NAME.match(explicit) or len(explicit) > 63:
             raise ApiError(

@@ -78,6 +78,7 @@ def _operation(route: Route) -> dict[str, Any]:
             **_errors(400, 401, 403, 422, 429, 503, 504),
         }
     elif route.kind == "get":
+        op["parameters"] += [_param(f, "query") for f in route.filters]
         op["responses"] = {
             "200": {"description": "The resource", "content": {JSON: {"schema": {"type": "object"}}}},
             **_errors(401, 403, 404, 422, 429, 503, 504),
@@ -87,7 +88,7 @@ def _operation(route: Route) -> dict[str, Any]:
         if body is not None:
             op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(body)}}}
         op["responses"] = {
-            "201" if route.method == "POST" else "200": {
+            str(route.status or (201 if route.method == "POST" else 200)): {
                 "description": "The result (not stored by caches)",
                 "content": {JSON: {"schema": {"type": "object"}}},
             },

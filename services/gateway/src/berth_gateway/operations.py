@@ -17,6 +17,7 @@ from berth_common.store import NotFound, Store, update
 
 from .backend import Backend
 from .pagination import SERVICE_PAGE, service_cursor
+from .problems import ApiError
 
 log = logging.getLogger(__name__)
 COLLECTION = "operations"
@@ -160,7 +161,18 @@ class Operations:
 
 
 async def _listed(backend: Backend, c: dict[str, Any], *, tenant: str, within: float) -> bool:
-    """Whether the service's list shows the item (paging with the service past its first page)."""
+    """Whether the service's list shows the item (paging with the service past its first page), or,
+    for a confirm naming a ``param``, whether the service's get op finds it."""
+    if c.get("param"):
+        try:
+            reply = await backend.query(
+                c["service"], c["op"], {"tenant": tenant, c["param"]: c["value"]}, within=within
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return isinstance(reply, dict)
     after: str | None = None
     for _ in range(1000):
         payload = {"tenant": tenant, "limit": SERVICE_PAGE, "after": after}

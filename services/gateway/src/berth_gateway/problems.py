@@ -84,7 +84,7 @@ def field_errors(exc: ValidationError, *, prefix: str = "", strip: str = "") -> 
         loc = ".".join(str(p) for p in parts)
         cause = (err.get("ctx") or {}).get("error")
         named = getattr(cause, "errors", None)
-        if isinstance(named, list):  # a cross-field check that names each field (models.FieldErrors)
+        if isinstance(named, list):  # a cross-field check that names each field (an error with .errors)
             for name, message in named:
                 out.append({"field": f"{loc}.{name}" if loc else name, "message": message})
             continue

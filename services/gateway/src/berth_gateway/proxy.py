@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from .backend import command_envelope, command_spec
 from .bodies import body_of, names_of
 from .context import ACTION, gw, principal, read_json, require, resolve_tenant
+from .grants import granted
 from .idempotency import Scope
 from .jsonbody import strict
 from .operations import new_operation_id, public
@@ -115,9 +116,14 @@ def _get_handler(route: Route) -> Any:
         tenant = resolve_tenant(request, p, required=False)
         require(p, route.role, tenant, request.match_info.get("namespace", ""))
         payload = _renamed(route, dict(request.match_info))
+        for f in route.filters:
+            if f in request.query:
+                payload[f] = request.query[f]
         if tenant is not None:
             payload["tenant"] = tenant
         g = gw(request)
+        if route.owner is not None and tenant is not None:
+            await _owned(request, route.owner, payload, tenant)
         if route.via_list:
             reply = await _find_in_list(request, route, payload)
         else:
@@ -131,17 +137,32 @@ def _get_handler(route: Route) -> Any:
     return handle
 
 
+async def _owned(request: web.Request, owner: tuple[str, str], payload: dict[str, Any], tenant: str) -> None:
+    """404 unless the owner op shows the path's item in ``tenant`` (for ops that answer for any name)."""
+    g = gw(request)
+    service, op = owner
+    reply = await g.backend.query(service, op, payload, within=g.settings.query_timeout)
+    if not isinstance(reply, dict) or reply.get("tenant", tenant) != tenant:
+        raise ApiError(404, f"{request.path} not found")
+
+
 def _call_handler(route: Route) -> Any:
     async def handle(request: web.Request) -> web.Response:
         p = principal(request)
         request[ACTION] = route.name
         tenant = resolve_tenant(request, p, required=True)
         assert tenant is not None
-        require(p, route.role, tenant, request.match_info.get("namespace", ""))
+        if not route.grant:  # a grant checks the rights it passes on where they apply (grants.py)
+            require(p, route.role, tenant, request.match_info.get("namespace", ""))
         g = gw(request)
         shape = body_of(route, g.registry)
         fields = shape.read(await read_json(request), what="request body")
-        payload = {**fields, **_renamed(route, dict(request.match_info)), "tenant": tenant, "requested_by": p.user}
+        if route.grant:
+            fields = granted(p, tenant, fields)
+        params = _renamed(route, dict(request.match_info))
+        payload = {**fields, **params, "tenant": tenant, "requested_by": p.user, "by": p.user}
+        if shape.source is not None and "by" not in shape.source.model_fields:
+            del payload["by"]  # only for requests that record who asked under that name
         if shape.source is not None:
             try:
                 strict(shape.source, payload)
@@ -150,7 +171,7 @@ def _call_handler(route: Route) -> Any:
         reply = await g.backend.query(route.service, route.op, payload, within=g.settings.query_timeout)
         if not isinstance(reply, dict):
             raise ApiError(502, f"{route.service} answered {route.op} with a {type(reply).__name__}")
-        status = 201 if request.method == "POST" else 200
+        status = route.status or (201 if request.method == "POST" else 200)
         return web.json_response(reply, status=status, headers={"Cache-Control": "no-store"})
 
     return handle
@@ -242,16 +263,22 @@ async def _run_command(
     assert tenant is not None
     g = gw(request)
     spec = command_spec(g.registry, route.service, route.op)
-    fields = body_of(route, g.registry).read(await read_json(request), what="request body")
+    shape = body_of(route, g.registry)
+    fields = shape.read(await read_json(request), what="request body")
     namespace = request.match_info.get("namespace", "") or str(fields.get("namespace", "") or "")
     require(p, route.role, tenant, namespace)
     params = _renamed(route, dict(request.match_info))
     user = {"requested_by": p.user, "by": p.user, "created_by": p.user}
+    fixed = dict(route.fixed)
     if route.wrap:
-        inner = {**fields, "tenant": tenant} if route.wrap_tenant else fields
-        payload: dict[str, Any] = {route.wrap: inner, "tenant": tenant, **params, **user}
+        inner, beside = shape.split(fields)
+        inner |= {field: request.match_info[param] for param, field in route.inner}
+        if route.wrap_tenant and shape.source is not None and "tenant" in shape.source.model_fields:
+            inner["tenant"] = tenant
+        top = {k: v for k, v in params.items() if k != route.wrap}
+        payload: dict[str, Any] = {"tenant": tenant, **top, **user, **beside, **fixed, route.wrap: inner}
     else:
-        payload = {**fields, **params, "tenant": tenant, **user}
+        payload = {**fields, **params, "tenant": tenant, **user, **fixed}
     model: type[BaseModel] = spec.model
     if model.model_config.get("extra") != "allow":
         # what the gateway adds and the command does not name (the caller's own fields were checked)
@@ -334,13 +361,16 @@ async def _not_handed(
 def _confirm(route: Route, target: str, *, present: bool) -> dict[str, Any] | None:
     if not route.confirm:
         return None
-    return {
+    out: dict[str, Any] = {
         "service": route.service,
         "op": route.confirm,
         "key": route.key,
         "value": target.rsplit("/", 1)[-1],
         "present": present,
     }
+    if route.confirm_param:
+        out["param"] = route.confirm_param
+    return out
 
 
 async def _service_validation(request: web.Request, route: Route, payload: dict[str, Any], tenant: str) -> None:

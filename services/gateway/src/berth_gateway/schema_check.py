@@ -37,6 +37,8 @@ def route_problems(registry: Registry, routes: Iterable[Route] = ROUTES) -> list
                 problems.append(f"{where}: no command berth.cmd.{route.service}.{op} in the schema")
             if kind == "query" and not registry.has_query(route.service, op):
                 problems.append(f"{where}: no query {route.service}.{op} in the schema")
+        if route.owner is not None and not registry.has_query(*route.owner):
+            problems.append(f"{where}: no query {'.'.join(route.owner)} in the schema")
     return problems
 
 
