@@ -162,6 +162,11 @@ class StubWorld:
             keep = ("cluster", "user", "role", "namespaces")
             return {**{k: req.get(k) for k in keep}, "kubeconfig": "apiVersion: v1\nkind: Config\n"}
 
+        @cm.query("get-kubeconfig")
+        async def get_kubeconfig(req: dict[str, Any]) -> dict[str, Any]:
+            self.kubeconfig_requests.append(req)
+            return {"cluster": req["cluster"], "kubeconfig": "apiVersion: v1\nkind: Config\n# cluster-admin\n"}
+
         @cm.query("list-user-kubeconfigs")
         async def list_user_kubeconfigs(req: dict[str, Any]) -> dict[str, Any]:
             return _page(self.access, req, "service_account")

@@ -430,3 +430,15 @@ async def test_a_kubeconfig_carries_the_callers_identity_and_at_most_their_right
     assert status == 403
     status, body = await stack.call("POST", revoke, token=users["tenant-admin"], json={"who": "alice"})
     assert status == 422 and body["errors"][0]["field"] == "who", body
+
+
+async def test_the_cluster_admin_kubeconfig_is_for_platform_admins_and_released_to_them(
+    stack: Stack, users: dict[str, str]
+) -> None:
+    path = C + "/kubeconfig?tenant=acme"
+    for role in ("developer", "tenant-admin", "viewer"):
+        status, _ = await stack.call("GET", path, token=users[role])
+        assert status == 403, role
+    status, reply = await stack.call("GET", path)
+    assert status == 200 and "cluster-admin" in reply["kubeconfig"], reply
+    assert stack.world.kubeconfig_requests[-1]["released_to"] == "admin"

@@ -121,6 +121,8 @@ def _get_handler(route: Route) -> Any:
                 payload[f] = request.query[f]
         if tenant is not None:
             payload["tenant"] = tenant
+        if route.caller_field:
+            payload[route.caller_field] = p.user
         g = gw(request)
         if route.owner is not None and tenant is not None:
             await _owned(request, route.owner, payload, tenant)

@@ -57,6 +57,7 @@ class Route:
     owner: tuple[str, str] | None = None
     status: int = 0  # call: the success status (0: 201 for POST, else 200)
     grant: bool = False  # call: a credential for the caller (user is the caller, role at most theirs; grants.py)
+    caller_field: str = ""  # get: the query field the caller's user id goes in (who a credential is released to)
 
     @property
     def name(self) -> str:

@@ -94,9 +94,12 @@ ROUTES: tuple[Route, ...] = (
         kind="get",
         service=CM,
         op="get-kubeconfig",
-        role="developer",
+        # the cluster-admin credential: platform-admins only, and cluster-manager records to whom it
+        # was released; everyone else issues their own with POST .../kubeconfigs
+        role="platform-admin",
         tag="clusters",
-        summary="Download the cluster's kubeconfig",
+        summary="The cluster-admin kubeconfig (platform-admins; released to the caller and recorded)",
+        caller_field="released_to",
     ),
     Route(
         method="GET",
