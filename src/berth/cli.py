@@ -7,13 +7,21 @@ import os
 import sys
 from pathlib import Path
 
+from .commands import completion
 from .commands import register as register_api_commands
+from .commands.handwritten import decorate
 from .launcher import UpOptions, up
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="berth", description="Berth container platform")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="berth",
+        description="Berth container platform",
+        epilog="examples:\n  berth login --server http://127.0.0.1:8080\n  berth cluster list\n"
+        "  berth <group> <verb> --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_up = sub.add_parser("up", help="run the whole platform on this machine (embedded defaults)")
     p_up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BERTH_DATA_DIR", ".berth")))
     p_up.add_argument(
@@ -32,12 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_up.add_argument("--host", default="127.0.0.1")
     p_up.add_argument("--only", action="append", default=[], help="start only this service (repeatable)")
     sub.add_parser("version", help="print the version")
+    completion.add_parser(sub)
     register_api_commands(sub)
+    decorate(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "completion":
+        sys.stdout.write(completion.script(parser, args.shell))
+        return
     if args.command == "up":
         sys.exit(
             up(

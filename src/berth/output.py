@@ -53,16 +53,23 @@ class Progress:
         self.width = width
         self.tty = self.out.isatty()
         self._last = ""
+        self._steps = 0
 
     def update(self, op: dict[str, Any]) -> None:
-        steps = len(op.get("steps", []))
+        new = op.get("steps", [])[self._steps :]
+        self._steps += len(new)
+        for step in new:
+            what = step.get("step") or step.get("name") or step.get("type", "")
+            detail = step.get("message") or step.get("result") or step.get("reason") or ""
+            self.out.write(("\r\033[K" if self.tty else "") + f"  - {what}" + (f": {detail}" if detail else "") + "\n")
+        steps = self._steps
         done = op["state"] in ("succeeded", "failed")
         # the number of steps is not known ahead: approach the end, jump to it when done
         fraction = 1.0 if done else steps / (steps + 2)
         filled = int(self.width * fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         line = f"{self.label} [{bar}] {op['state']}: {op.get('message', '')}"[:160]
-        if line == self._last:
+        if line == self._last and not new:
             return
         self._last = line
         if self.tty:

@@ -50,7 +50,7 @@ def quota(args: argparse.Namespace, client: Client) -> int:
             print(f"error: --set {item!r} must look like requests.cpu=4", file=sys.stderr)
             return 2
         hard[key] = value
-    reply = client.request("PUT", f"{_base(args)}/{args.name}/quota", {"hard": hard})
+    reply = client.request("PUT", f"{_base(args)}/{args.name}/quota", {"quota": hard})
     return accepted(args, client, reply, f"quota {args.name}")
 
 
