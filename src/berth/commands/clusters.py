@@ -78,7 +78,15 @@ def upgrade(args: argparse.Namespace, client: Client) -> int:
 
 @command
 def kubeconfig(args: argparse.Namespace, client: Client) -> int:
-    reply = client.get(f"/api/v1/clusters/{args.name}/kubeconfig")
+    if args.admin:  # the cluster-admin credential: platform-admins only, recorded as released to them
+        reply = client.get(f"/api/v1/clusters/{args.name}/kubeconfig")
+    else:  # your own: your identity and your role's rights, short-lived
+        body: dict[str, object] = {"ttl_seconds": args.ttl}
+        if args.role:
+            body["role"] = args.role
+        if args.namespaces:
+            body["namespaces"] = args.namespaces.split(",")
+        reply = client.request("POST", f"/api/v1/clusters/{args.name}/kubeconfigs", body)
     text = reply.get("kubeconfig", "") if isinstance(reply, dict) else str(reply)
     if not args.file:
         sys.stdout.write(text)
@@ -131,8 +139,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     api_options(p)
     wait_options(p)
     p.set_defaults(func=upgrade)
-    p = cluster.add_parser("kubeconfig", help="download the cluster's kubeconfig")
+    p = cluster.add_parser(
+        "kubeconfig",
+        help="a kubeconfig with your identity and your role's rights (short-lived; --admin: cluster-admin)",
+    )
     p.add_argument("name")
     p.add_argument("-f", "--file", help="write to this file (0600) instead of stdout")
+    p.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (600 to 86400; default 8 h)")
+    p.add_argument("--role", help="a lesser role than yours (developer, viewer)")
+    p.add_argument("--namespaces", help="comma-separated namespaces (developers and viewers bound to some)")
+    p.add_argument("--admin", action="store_true", help="the cluster-admin kubeconfig (platform-admins; recorded)")
     api_options(p)
     p.set_defaults(func=kubeconfig)

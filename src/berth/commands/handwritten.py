@@ -34,8 +34,11 @@ HANDWRITTEN: dict[tuple[str, ...], tuple[tuple[tuple[str, str], ...], tuple[str,
     ("cluster", "delete"): ((("DELETE", C),), ("berth cluster delete demo", "berth cluster delete demo --no-wait")),
     ("cluster", "upgrade"): ((("POST", f"{C}:upgrade"),), ("berth cluster upgrade demo --version v1.32.0",)),
     ("cluster", "kubeconfig"): (
-        (("GET", f"{C}/kubeconfig"),),
-        ("berth cluster kubeconfig demo -f ~/.kube/demo.yaml",),
+        (("POST", f"{C}/kubeconfigs"), ("GET", f"{C}/kubeconfig")),
+        (
+            "berth cluster kubeconfig demo -f ~/.kube/demo.yaml",
+            "berth cluster kubeconfig demo --admin  # platform-admins",
+        ),
     ),
     ("node", "list"): ((("GET", f"{C}/nodes"),), ("berth node list -c demo",)),
     ("node", "get"): ((("GET", f"{C}/nodes/{{node}}"),), ("berth node get worker-1 -c demo -o yaml",)),
