@@ -16,7 +16,7 @@ function h(tag, attrs = {}, ...children) {
     else if (v === true) el.setAttribute(k, "");
     else if (v !== false && v != null) el.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c == null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -360,7 +360,8 @@ async function alerts() {
       { title: "Status", render: (a) => statusCell(a.status) }, { title: "Severity", render: (a) => (a.labels || {}).severity || "-" },
       { title: "Cluster", render: (a) => (a.labels || {}).cluster || "-" }, { title: "Since", key: "starts_at" },
       { title: "Acked by", key: "acked_by" }], (await api("GET", "/api/v1/alerts?limit=500")).items, "No alerts.")),
-    await section("Silences", async () => table([{ title: "ID", key: "id" }, { title: "Matchers", render: (s) => (s.matchers || []).join(", ") },
+    await section("Silences", async () => table([{ title: "ID", render: (s) => h("a", { href: `#/silences/${s.id}` }, s.id) },
+      { title: "Matchers", render: (s) => (s.matchers || []).map(matcherText).join(", ") },
       { title: "Active", render: (s) => (s.active ? "yes" : "no") }], (await api("GET", "/api/v1/silences?limit=500")).items, "No silences.")));
 }
 
@@ -434,6 +435,7 @@ async function route() {
     else if (parts[0] === "releases") content = await releases();
     else if (parts[0] === "dr") content = await drGroups();
     else if (parts[0] === "audit") content = await audit();
+    else if (RESOURCE_PAGES[parts[0]]) content = await RESOURCE_PAGES[parts[0]](parts.slice(1), params);
     else content = await clusterList();
     view.replaceChildren(content);
   } catch (err) {
