@@ -63,8 +63,9 @@ def stack(
         shipped = ShippedStack(
             work=work,
             images=images,
-            # the operator opens the Alertmanager hook by giving the gateway a hook token
-            charts=chart_settings({"services.gateway.env.BERTH_GATEWAY_HOOKS_TOKEN": HOOKS_TOKEN}),
+            # the chart generates the gateway's hook token into a Secret; here it is this test's
+            charts=chart_settings(),
+            hooks_token=HOOKS_TOKEN,
             nats=nats,
             store_url=mongo.url,
             database=f"shipped_{uuid.uuid4().hex[:10]}",
@@ -311,7 +312,7 @@ def test_a_node_pool_and_its_nodes_counted(stack: ShippedStack, api: Api, tenant
     api.eventually(f"/api/v1/clusters/{cluster}/nodes?pool=workers", lambda r: r.status == 200 and len(items(r)) == 2)
     api.bad_body(pools, {"name": "huge", "flavour": "lots"}, "flavour")
     usage: Reply = api.eventually(
-        f"/api/v1/tenants/{tenant}/usage",
+        f"/api/v1/tenants/{tenant}/limits",
         lambda r: r.status == 200 and r.body.get("usage", {}).get("nodes") == 2,
         within=60,
     )

@@ -27,7 +27,14 @@ POD_LOCAL = {
     "BERTH_GATEWAY_PORT",
 }
 # env entries the chart fills from Secrets or the downward API
-FROM_SECRETS = {"BERTH_STORE_URL", "BERTH_SECRETS_KEY", "BERTH_ADMIN_TOKEN", "BERTH_INSTANCE", "BERTH_NATS_PASSWORD"}
+FROM_SECRETS = {
+    "BERTH_STORE_URL",
+    "BERTH_SECRETS_KEY",
+    "BERTH_ADMIN_TOKEN",
+    "BERTH_INSTANCE",
+    "BERTH_NATS_PASSWORD",
+    "BERTH_GATEWAY_HOOKS_TOKEN",
+}
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ class ShippedStack:
     database: str
     admin_token: str = field(default_factory=lambda: "berth_" + secrets.token_urlsafe(24))
     secrets_key: str = field(default_factory=lambda: Fernet.generate_key().decode())
+    hooks_token: str = field(default_factory=lambda: "hooks" + secrets.token_hex(16))
     gateway_port: int = field(default_factory=free_port)
     services: dict[str, Service] = field(default_factory=dict)
     not_ready: dict[str, str] = field(default_factory=dict)  # service -> why (its exit and log tail)
@@ -136,6 +137,7 @@ class ShippedStack:
             "BERTH_ADMIN_TOKEN": self.admin_token,
             "BERTH_INSTANCE": f"{service}-0",
             "BERTH_NATS_PASSWORD": self.nats.passwords[service],
+            "BERTH_GATEWAY_HOOKS_TOKEN": self.hooks_token,
         }
         env.update({k: fills[k] for k in chart.from_secrets})
         return env
