@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ class AuthNats:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.port, self.monitor = free_port(), free_port()
-        self.passwords = {s: secrets.token_hex(16) for s in bus_permissions.ALL_IDENTITIES}  # nats-server variables must not start with "-"
+        self.passwords = {s: bus_permissions.new_password() for s in bus_permissions.ALL_IDENTITIES}
         self.proc: Proc | None = None
 
     @property
