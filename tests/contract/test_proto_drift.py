@@ -48,11 +48,13 @@ def test_service_wiring_matches_the_schema_declaration(service: str) -> None:
     app = importlib.import_module(SERVICE_MAINS[service]).app
     consumed = {h.subject for h in app.bus.handlers.values()}
     own_commands = {
-        s.subject for s in registry if s.kind == "command" and wiring.owner_of_subject(s.subject) == service
+        s.subject
+        for s in contract.product_messages(registry)
+        if s.kind == "command" and wiring.owner_of_subject(s.subject) == service
     }
     declared = own_commands | set(wiring.CONSUMES_FACTS.get(service, ()))
     assert consumed == declared, f"{service} consumes {sorted(consumed ^ declared)} unlike the schema's wiring"
-    typed = {q.op for q in registry.queries() if q.service == service}
+    typed = {q.op for q in contract.product_queries(registry) if q.service == service}
     answered = set(app.bus.queries) - {"info"}
     assert answered == typed, (
         f"{service}: queries without a schema model {sorted(answered - typed)}; "

@@ -317,3 +317,31 @@ def test_a_node_pool_and_its_nodes_counted(stack: ShippedStack, api: Api, tenant
         within=60,
     )
     assert usage.body["usage"]["clusters"] >= 1, str(usage)
+
+
+# --- every read route, against the real services as they ship --------------------------------------
+
+# Path parameters filled with what the flows above created (or a name that does not exist: a 404
+# from the owning service is an answer too). What must never come back is a 5xx: no service
+# offering the op (503), an answer outside its schema (502), a crash (500) or silence (504).
+_PARAMS = {"cluster": CLUSTER, "tenant": TENANT, "pool": "workers", "namespace": "default"}
+
+
+def test_every_read_route_is_answered_by_its_real_service(stack: ShippedStack, api: Api, cluster: str) -> None:
+    from berth_gateway.routes import ROUTES
+
+    assert not stack.not_ready, "\n\n".join(stack.not_ready.values())
+    failures: list[str] = []
+    checked = 0
+    for route in ROUTES:
+        if route.method != "GET":
+            continue
+        path = route.path
+        for param in route.params:
+            path = path.replace("{" + param + "}", _PARAMS.get(param, "nope"))
+        reply = api.get(path)
+        checked += 1
+        if reply.status >= 500 or (route.kind == "list" and "nope" not in path and reply.status != 200):
+            failures.append(f"{route.method} {path} ({route.service}.{route.op}): {reply}")
+    assert checked > 40, checked
+    assert not failures, "\n".join(failures)

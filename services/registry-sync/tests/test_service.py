@@ -295,7 +295,13 @@ async def test_dr_pair_lag_and_switch(
     assert (st["active"], st["pull_endpoint"]) == ("primary", registry_a.url)
     await send(RunPolicy(tenant=tenant, policy="dr-reg", trigger="dr", execution_id="ex-dr-1"), tenant)
     await eventually(lambda: finished(tenant, "ex-dr-1"))
-    st = await eventually(status)
+
+    async def lag_recorded() -> dict[str, Any] | None:
+        # the pair's lag is written after the execution's own record: wait for it, not for the first answer
+        st = await status()
+        return st if st is not None and st["lag_seconds"] else None
+
+    st = await eventually(lag_recorded)
     assert st["lag_seconds"] == {"apps/web": 0.0}
     await send(DrSwitch(tenant=tenant, pair="reg", to="standby", reason="primary site down"), tenant)
     switched = await facts("berth.evt.registry.dr-switched", until=lambda e: (e.data or {}).get("pair") == "reg")

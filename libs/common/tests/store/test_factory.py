@@ -38,6 +38,13 @@ async def test_mongo_urls(mongo: MongoServer) -> None:
     assert isinstance(store, MongoStore) and store.database == "factorytest"
     await store.ping()
     await store.close()
+    # a service's store is a database of its own on the shared server
+    own = open_store(f"{base}/platform", service="cluster-manager")
+    assert isinstance(own, MongoStore) and own.database == "platform_cluster_manager"
+    other = open_store(base, service="node-manager", default_database="site1")
+    assert isinstance(other, MongoStore) and other.database == "site1_node_manager"
+    await other.close()
+    await own.close()
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,9 @@ class ServiceApp:
         self.started_at = time.time()
         instance = settings.instance or f"{socket.gethostname()}-{os.getpid()}"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._store = store or open_store(settings.store_url_for(self.name))
+        self._store = store or open_store(
+            settings.store_url_for(self.name), service=self.name, default_database=settings.mongodb_database
+        )
         await self.bus.connect(
             servers=settings.nats_servers(),
             name=f"{self.name}-{instance}",

@@ -3,7 +3,9 @@
 - ``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (SQLAlchemy's
   convention: the path follows the third slash); :func:`sqlite_url` builds one.
 - ``mongodb://[user:pass@]host[:port][/database][?options]`` (or ``mongodb+srv://``);
-  the database defaults to ``berth``.
+  the database defaults to ``berth``. A service's store (``service=``) is its own database,
+  ``<database>_<service>``: services share one server, never a collection (two services both
+  keep a ``clusters`` collection, and each outbox relay publishes what its collections hold).
 - ``memory://``: a fresh in-process MemoryStore.
 """
 
@@ -25,12 +27,16 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{path}"
 
 
-def mongo_database(url: str) -> str:
+def mongo_database(url: str, *, default: str = DEFAULT_MONGO_DATABASE) -> str:
     path = unquote(urlsplit(url).path).strip("/")
-    return path or DEFAULT_MONGO_DATABASE
+    return path or default
 
 
-def open_store(url: str) -> Store:
+def service_database(database: str, service: str) -> str:
+    return f"{database}_{service.replace('-', '_')}"
+
+
+def open_store(url: str, *, service: str | None = None, default_database: str = DEFAULT_MONGO_DATABASE) -> Store:
     if not isinstance(url, str) or "://" not in url:
         raise ValueError("store url must look like sqlite:///data/berth.db, mongodb://host/berth or memory://")
     scheme = url.split("://", 1)[0].lower()
@@ -43,6 +49,7 @@ def open_store(url: str) -> Store:
         path = unquote(rest[1:].split("?", 1)[0])
         return SqliteStore(path)
     if scheme in ("mongodb", "mongodb+srv"):
-        return MongoStore(url, mongo_database(url))
+        database = mongo_database(url, default=default_database)
+        return MongoStore(url, service_database(database, service) if service else database)
     # Never echo the URL: it may carry credentials.
     raise ValueError(f"store url scheme {scheme!r} is not supported (sqlite, mongodb, memory)")
