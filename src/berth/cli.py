@@ -17,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="berth",
         description="Berth container platform",
-        epilog="examples:\n  berth login --server http://127.0.0.1:8080\n  berth cluster list\n"
+        epilog="examples:\n  berth login --server https://127.0.0.1:8080 --ca-file .berth/gateway-ca.pem\n"
+        "  berth cluster list\n"
         "  berth <group> <verb> --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=int(os.environ.get("BERTH_GATEWAY_PORT", "8080")),
-        help="gateway HTTP port (API and console)",
+        help="gateway port (API and console)",
     )
     p_up.add_argument("--nats-port", type=int, default=4222)
     p_up.add_argument(
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="NATS monitoring on this port, services' /healthz /readyz /metrics on the next ones",
     )
     p_up.add_argument("--host", default="127.0.0.1")
+    p_up.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve the gateway on plain HTTP (default: HTTPS with a CA generated in the data dir)",
+    )
     p_up.add_argument("--only", action="append", default=[], help="start only this service (repeatable)")
     sub.add_parser("version", help="print the version")
     completion.add_parser(sub)
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                     side_port_base=args.side_port_base,
                     host=args.host,
                     only=args.only,
+                    insecure_http=args.insecure_http,
                 )
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,8 @@ class Client:
     token: str
     tenant: str = ""
     timeout: float = 30.0
+    # PEM CA the gateway's certificate is verified with (else the system's); verification is never off
+    ca_file: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     # the first page list_all read, for what a list says beside its items (e.g. ``remaining``)
     first_page: dict[str, Any] = field(default_factory=dict)
@@ -50,8 +53,9 @@ class Client:
         if idempotent:
             headers["Idempotency-Key"] = str(uuid.uuid4())
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        context = self.ssl_context() if url.startswith("https:") else None
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=context) as resp:
                 raw = resp.read()
                 if not raw:
                     return None
@@ -65,7 +69,23 @@ class Client:
                 raise ApiProblem(exc.code, raw.decode(errors="replace") or exc.reason) from None
             raise ApiProblem(exc.code, str(problem.get("detail", exc.reason)), problem.get("errors")) from None
         except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ssl.SSLCertVerificationError):
+                trusted = f"the CA in {self.ca_file}" if self.ca_file else "the system's CAs"
+                raise ApiProblem(
+                    0,
+                    f"cannot verify the Berth gateway's TLS certificate at {self.server} with {trusted}: "
+                    f"{exc.reason.verify_message or exc.reason}; pass the CA that signed it with --ca-file "
+                    "(`berth up` writes <data dir>/gateway-ca.pem)",
+                ) from None
             raise ApiProblem(0, f"cannot reach the Berth gateway at {self.server}: {exc.reason}") from None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        if not self.ca_file:
+            return ssl.create_default_context()
+        try:
+            return ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ApiProblem(0, f"cannot read the CA file {self.ca_file}: {exc}") from None
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)

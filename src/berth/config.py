@@ -13,6 +13,7 @@ class CliConfig:
     server: str = ""
     token: str = ""
     tenant: str = ""
+    ca_file: str = ""  # the CA the gateway's certificate is verified with (`berth login --ca-file`)
 
 
 def config_path() -> Path:

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from berth_schema import bus_permissions
 
+from .certs import GatewayTls, gateway_tls
 from .services import SERVICES, ServiceSpec
 
 
@@ -37,6 +39,11 @@ class UpOptions:
     host: str = "127.0.0.1"
     only: list[str] = field(default_factory=list)
     ready_timeout: float = 60.0
+    insecure_http: bool = False  # the gateway on plain HTTP instead of HTTPS with a generated CA
+
+    @property
+    def gateway_url(self) -> str:
+        return f"{'http' if self.insecure_http else 'https'}://{self.host}:{self.gateway_port}"
 
 
 class LaunchError(RuntimeError):
@@ -114,13 +121,18 @@ def write_nats_config(data_dir: Path, *, host: str, port: int, monitor_port: int
 
 # Secrets a child gets only when it is the one that needs them (never inherited from `berth up`).
 _SECRET_VARS = ("BERTH_ADMIN_TOKEN", "BERTH_GATEWAY_HOOKS_TOKEN", "BERTH_NATS_PASSWORD", "BERTH_NATS_USER")
+# how the gateway serves is `berth up`'s choice (--insecure-http), never an inherited variable
+_GATEWAY_TLS_VARS = ("BERTH_GATEWAY_TLS_CERT_FILE", "BERTH_GATEWAY_TLS_KEY_FILE", "BERTH_GATEWAY_INSECURE_HTTP")
 
 
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in _SECRET_VARS and not k.startswith("BERTH_NATS_PASSWORD_") and k != "BERTH_SECRETS_KEY"
+        if k not in _SECRET_VARS
+        and k not in _GATEWAY_TLS_VARS
+        and not k.startswith("BERTH_NATS_PASSWORD_")
+        and k != "BERTH_SECRETS_KEY"
     }
     return {**base, **extra}
 
@@ -148,7 +160,14 @@ def _get(url: str, timeout: float = 1.0) -> tuple[int, bytes]:
 DEFAULT_TENANT = "default"
 
 
-def ensure_default_tenant(gateway_url: str, token: str, name: str = DEFAULT_TENANT) -> None:
+def client_context(tls: GatewayTls | None) -> ssl.SSLContext | None:
+    """What `berth up` itself talks to the gateway with: verification against the generated CA."""
+    return ssl.create_default_context(cafile=str(tls.ca_file)) if tls is not None else None
+
+
+def ensure_default_tenant(
+    gateway_url: str, token: str, name: str = DEFAULT_TENANT, *, context: ssl.SSLContext | None = None
+) -> None:
     """The admin's first tenant, so `berth cluster create demo` works right after `berth login`."""
     body = json.dumps({"name": name, "display_name": "Default tenant"}).encode()
     req = urllib.request.Request(
@@ -158,7 +177,7 @@ def ensure_default_tenant(gateway_url: str, token: str, name: str = DEFAULT_TENA
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(req, timeout=10):
+        with urllib.request.urlopen(req, timeout=10, context=context):
             return
     except urllib.error.HTTPError as exc:
         if exc.code != 409:  # 409: kept from an earlier run
@@ -178,6 +197,7 @@ class Suite:
         self.backoff: dict[str, float] = {}
         self.restart_at: dict[str, float] = {}
         self.started: dict[str, float] = {}
+        self.tls: GatewayTls | None = None
 
     def specs(self) -> list[ServiceSpec]:
         return [s for s in SERVICES if not self.opts.only or s.name in self.opts.only]
@@ -198,6 +218,8 @@ class Suite:
         self._wait(f"http://{o.host}:{o.side_port_base}/healthz?js-enabled-only=true", "nats-server")
         token, self.token_path = admin_token(o.data_dir)
         hooks = hooks_token(o.data_dir)
+        if not o.insecure_http and any(spec.name == "gateway" for spec in self.specs()):
+            self.tls = gateway_tls(o.data_dir, o.host)
         for spec in self.specs():
             env = {
                 "BERTH_NATS_URL": f"nats://{o.host}:{o.nats_port}",
@@ -214,13 +236,20 @@ class Suite:
                     "BERTH_GATEWAY_HOST": o.host,
                     "BERTH_GATEWAY_PORT": str(o.gateway_port),
                 }
+                if self.tls is not None:
+                    env |= {
+                        "BERTH_GATEWAY_TLS_CERT_FILE": str(self.tls.cert_file.resolve()),
+                        "BERTH_GATEWAY_TLS_KEY_FILE": str(self.tls.key_file.resolve()),
+                    }
+                else:
+                    env["BERTH_GATEWAY_INSECURE_HTTP"] = "true"
             self.commands[spec.name] = ([sys.executable, "-m", spec.module], env)
             self._spawn(spec.name)
         for spec in self.specs():
             self._wait(f"http://{o.host}:{o.side_port_base + spec.side_port_offset}/readyz", spec.name)
         if any(spec.name == "gateway" for spec in self.specs()):
             try:
-                ensure_default_tenant(f"http://{o.host}:{o.gateway_port}", token)
+                ensure_default_tenant(o.gateway_url, token, context=client_context(self.tls))
             except LaunchError as exc:  # the platform still works; the CLI then needs --tenant
                 print(f"berth up: warning: {exc}", file=sys.stderr)
 
@@ -327,10 +356,16 @@ def up(opts: UpOptions) -> int:
         print(f"berth up: {exc}", file=sys.stderr)
         suite.stop()
         return 1
-    url = f"http://{opts.host}:{opts.gateway_port}"
+    url = opts.gateway_url
+    login = f"berth login --server {url}"
     print(f"Berth is up. API and console: {url}/  (OpenAPI: {url}/openapi.json)")
     print(f"Data directory: {opts.data_dir.resolve()}  logs: {suite.logs.resolve()}")
-    print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `berth login --server {url}` asks for it")
+    if suite.tls is not None:
+        login += f" --ca-file {suite.tls.ca_file.resolve()}"
+        print(f"TLS: the gateway's certificate is signed by the CA in {suite.tls.ca_file.resolve()} (trust it)")
+    elif not opts.only or "gateway" in opts.only:
+        print("TLS: off (--insecure-http): plain HTTP, for local development only")
+    print(f"Admin token: in {suite.token_path.resolve()} (mode 0600); `{login}` asks for it")
     hooks = (opts.data_dir / "hooks-token").resolve()
     print(f"Hook token for Alertmanager and registries (Authorization: Bearer): in {hooks}")
     if not opts.only or "gateway" in opts.only:

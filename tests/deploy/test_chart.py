@@ -193,3 +193,40 @@ def test_the_gateway_gets_a_generated_hooks_token(helm: Helm) -> None:
         names = {e["name"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
         is_gateway = dep["metadata"]["labels"]["app.kubernetes.io/name"] == "gateway"
         assert ("BERTH_GATEWAY_HOOKS_TOKEN" in names) == is_gateway
+
+
+def test_the_gateway_serves_https_with_a_generated_certificate(helm: Helm) -> None:
+    """HTTPS by default: a generated kubernetes.io/tls Secret mounted into the gateway alone, the
+    settings pointing at it, and the Ingress speaking HTTPS to its backend; plain HTTP only on request."""
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+
+    docs = render(helm)
+    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-gateway-tls")]
+    assert secret["type"] == "kubernetes.io/tls"
+    cert = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert "t-berth-gateway.berth.svc" in names and "berth.test" in names, names
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem") as ca:  # the CA in the Secret verifies it
+        ca.write(base64.b64decode(secret["data"]["ca.crt"]))
+        ca.flush()
+        ssl.create_default_context(cafile=ca.name)
+    for dep in _deployments(docs):
+        spec = dep["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        mounts = {m["name"] for m in spec["containers"][0]["volumeMounts"]}
+        is_gateway = dep["metadata"]["labels"]["app.kubernetes.io/name"] == "gateway"
+        assert ("gateway-tls" in mounts) == is_gateway
+        if is_gateway:
+            assert env["BERTH_GATEWAY_TLS_CERT_FILE"] == "/etc/berth/gateway-tls/tls.crt"
+            assert "BERTH_GATEWAY_INSECURE_HTTP" not in env
+    (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+
+    plain = render(helm, "--set", "gateway.tls.insecureHttp=true")
+    assert not [d for d in plain if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-gateway-tls")]
+    (gw,) = [d for d in _deployments(plain) if d["metadata"]["labels"]["app.kubernetes.io/name"] == "gateway"]
+    env = {e["name"]: e.get("value") for e in gw["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["BERTH_GATEWAY_INSECURE_HTTP"] == "true" and "BERTH_GATEWAY_TLS_CERT_FILE" not in env

@@ -80,7 +80,7 @@ def stack(
 
 @pytest.fixture(scope="module")
 def api(stack: ShippedStack) -> Api:
-    return Api(stack.url, stack.admin_token)
+    return Api(stack.url, stack.admin_token, ca_file=str(stack.tls.ca_file))
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,13 @@ and completes every operation at once."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -66,10 +68,17 @@ def _handler(fake: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_gateway() -> Iterator[FakeGateway]:
+def fake_gateway(*, tls: tuple[Path, Path] | None = None) -> Iterator[FakeGateway]:
+    """Plain HTTP, or HTTPS with ``tls`` (certificate and key PEM files)."""
     fake = FakeGateway()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile=tls[0], keyfile=tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

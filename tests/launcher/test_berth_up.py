@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -57,19 +58,24 @@ def start(data_dir: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[bytes
     return proc, log
 
 
-def services(port: int, token: str) -> dict[str, str]:
+def trusting(data_dir: Path) -> ssl.SSLContext:
+    """A client context that trusts only the CA `berth up` generated in ``data_dir``."""
+    return ssl.create_default_context(cafile=str(data_dir / "gateway-ca.pem"))
+
+
+def services(port: int, token: str, data_dir: Path) -> dict[str, str]:
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/services", headers={"Authorization": f"Bearer {token}"}
+        f"https://127.0.0.1:{port}/api/v1/services", headers={"Authorization": f"Bearer {token}"}
     )
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=10, context=trusting(data_dir)) as r:
         return {i["name"]: i["status"] for i in json.load(r)["items"]}
 
 
-def tenants(port: int, token: str) -> set[str]:
+def tenants(port: int, token: str, data_dir: Path) -> set[str]:
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"}
+        f"https://127.0.0.1:{port}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"}
     )
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=10, context=trusting(data_dir)) as r:
         return {i["name"] for i in json.load(r)["items"]}
 
 
@@ -91,17 +97,35 @@ def test_berth_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
         token = token_file.read_text().strip()
         assert token not in log.read_text(), "the token is never printed"
-        assert f"`berth login --server http://127.0.0.1:{ports['gw']}`" in log.read_text()
-        assert services(ports["gw"], token) == dict.fromkeys(SERVICES, "up")
-        assert "default" in tenants(ports["gw"], token), "the admin gets a tenant to work in"
+        ca = (data / "gateway-ca.pem").resolve()
+        assert f"`berth login --server https://127.0.0.1:{ports['gw']} --ca-file {ca}`" in log.read_text()
+        for key in ("gateway-key.pem", "gateway-ca-key.pem"):
+            assert oct((data / key).stat().st_mode & 0o777) == "0o600", key
+        assert services(ports["gw"], token, data) == dict.fromkeys(SERVICES, "up")
+        assert "default" in tenants(ports["gw"], token, data), "the admin gets a tenant to work in"
+        # the gateway speaks HTTPS only: a client that does not trust the CA, or plain HTTP, gets nothing
+        try:
+            urllib.request.urlopen(f"https://127.0.0.1:{ports['gw']}/healthz", timeout=5)
+        except urllib.error.URLError as exc:
+            assert isinstance(exc.reason, ssl.SSLCertVerificationError), exc
+        else:
+            raise AssertionError("a client without the CA was served")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{ports['gw']}/healthz", timeout=5)
+        except (urllib.error.URLError, ConnectionError) as exc:
+            assert not isinstance(exc, urllib.error.HTTPError), exc
+        else:
+            raise AssertionError("plain HTTP was served")
+        tls_files = {f: (data / f).read_bytes() for f in ("gateway-ca.pem", "gateway-cert.pem", "gateway-key.pem")}
         stop(proc, log)
         assert not (data / "logs" / "gateway.log").read_text().count(token)
 
         # state survives a restart: the same token and the JetStream streams with their history
         proc, log = start(data, ports)
         assert (data / "admin-token").read_text().strip() == token
-        assert services(ports["gw"], token) == dict.fromkeys(SERVICES, "up")
-        assert "default" in tenants(ports["gw"], token)
+        assert {f: (data / f).read_bytes() for f in tls_files} == tls_files, "the CA and certificate are kept"
+        assert services(ports["gw"], token, data) == dict.fromkeys(SERVICES, "up")
+        assert "default" in tenants(ports["gw"], token, data)
         streams = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ports['side']}/jsz?streams=true", timeout=5))
         names = {s["name"] for a in streams["account_details"] for s in a["stream_detail"]}
         assert {"BERTH_EVENTS", "BERTH_COMMANDS", "BERTH_DLQ"} <= names
@@ -164,7 +188,14 @@ def test_berth_up_locks_the_bus_keeps_secrets_to_their_owner_and_restarts_a_dead
         hooks = (data / "hooks-token").read_text().strip()
         # files holding secrets or state are the owner's alone
         assert data.stat().st_mode & 0o777 == 0o700
-        for f in ("hooks-token", "nats-passwords.json", "logs/gateway.log", "logs/nats-server.log"):
+        for f in (
+            "hooks-token",
+            "nats-passwords.json",
+            "gateway-key.pem",
+            "gateway-ca-key.pem",
+            "logs/gateway.log",
+            "logs/nats-server.log",
+        ):
             assert (data / f).stat().st_mode & 0o777 == 0o600, f
 
         # NATS refuses anyone without a service's credentials
@@ -192,11 +223,12 @@ def test_berth_up_locks_the_bus_keeps_secrets_to_their_owner_and_restarts_a_dead
 
         # hooks open with the generated token only
         body = json.dumps({"version": "4", "status": "firing", "receiver": "berth", "alerts": []}).encode()
-        url = f"http://127.0.0.1:{ports['gw']}/hooks/alertmanager?tenant=default"
+        url = f"https://127.0.0.1:{ports['gw']}/hooks/alertmanager?tenant=default"
         for auth, expected in ((None, 401), (f"Bearer {hooks}", 400)):
             headers = {"Content-Type": "application/json", **({"Authorization": auth} if auth else {})}
             try:
-                with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=10) as r:
+                request = urllib.request.Request(url, data=body, headers=headers)
+                with urllib.request.urlopen(request, timeout=10, context=trusting(data)) as r:
                     status = r.status
             except urllib.error.HTTPError as exc:
                 status = exc.code
@@ -210,8 +242,8 @@ def test_berth_up_locks_the_bus_keeps_secrets_to_their_owner_and_restarts_a_dead
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
-        while services(ports["gw"], token).get("registry-sync") != "up":
-            assert time.monotonic() < deadline, services(ports["gw"], token)
+        while services(ports["gw"], token, data).get("registry-sync") != "up":
+            assert time.monotonic() < deadline, services(ports["gw"], token, data)
             time.sleep(0.5)
         stop(proc, log)
     finally:

@@ -18,6 +18,8 @@ from berth_gateway.problems import ApiError
 from berth_gateway.routes import ROUTES
 from fake_gateway import FakeGateway, Seen, fake_gateway
 
+from berth.certs import GatewayTls, gateway_tls
+
 
 def check_body(method: str, path: str, body: dict[str, Any], **path_values: str) -> None:
     """The body passes the gateway's own check for that route: no field it does not know, and
@@ -166,6 +168,41 @@ def test_login_saves_a_default_tenant(tmp_path: Path, tenants: list[str], expect
     saved = json.loads((tmp_path / "cli.json").read_text())
     assert saved["tenant"] == expected
     assert saved["server"] == fake.url
+
+
+def _tls(tmp_path: Path, name: str) -> GatewayTls:
+    (tmp_path / name).mkdir()
+    return gateway_tls(tmp_path / name, "127.0.0.1")
+
+
+def test_login_over_https_saves_the_ca_and_later_commands_verify_with_it(tmp_path: Path) -> None:
+    tls = _tls(tmp_path, "up-data")
+    with fake_gateway(tls=(tls.cert_file, tls.key_file)) as fake:
+        fake.replies[("GET", "/api/v1/whoami")] = (200, {"user": "admin", "via": "token", "bindings": []})
+        fake.replies[("GET", "/api/v1/tenants")] = (200, {"items": [{"name": "default"}]})
+        assert fake.url.startswith("https://")
+        args = ("login", "--server", fake.url, "--ca-file", str(tls.ca_file), "--token-stdin")
+        done = berth(fake, tmp_path, *args, stdin="t0ken\n")
+        assert done.returncode == 0, done.stderr
+        saved = json.loads((tmp_path / "cli.json").read_text())
+        assert saved["ca_file"] == str(tls.ca_file.resolve()) and saved["server"] == fake.url
+        done = berth(fake, tmp_path, "whoami")  # the saved CA, nothing else
+        assert done.returncode == 0, done.stderr
+        assert "admin" in done.stdout
+
+
+def test_a_gateway_the_ca_did_not_sign_is_a_clear_error(tmp_path: Path) -> None:
+    tls, other = _tls(tmp_path, "up-data"), _tls(tmp_path, "other")
+    with fake_gateway(tls=(tls.cert_file, tls.key_file)) as fake:
+        fake.replies[("GET", "/api/v1/whoami")] = (200, {"user": "admin", "via": "token", "bindings": []})
+        wrong = berth(fake, tmp_path, "login", "--server", fake.url, "--ca-file", str(other.ca_file), "--token-stdin")
+        none = berth(fake, tmp_path, "login", "--server", fake.url, "--token-stdin", stdin="t0ken\n")
+    for done, trusted in ((wrong, f"the CA in {other.ca_file.resolve()}"), (none, "the system's CAs")):
+        assert done.returncode == 1
+        assert "cannot verify the Berth gateway's TLS certificate" in done.stderr, done.stderr
+        assert trusted in done.stderr and "--ca-file" in done.stderr
+    assert not fake.seen, "nothing reached the gateway: the token was never sent to it"
+    assert not (tmp_path / "cli.json").exists()
 
 
 def test_namespace_list_says_how_many_more_can_be_created(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ async def test_gateway_refuses_to_serve_and_readyz_says_why(stack: Stack, tmp_pa
         summary="x",
     )
     api_port = free_port()
-    app = bootstrap(GatewaySettings(port=api_port), routes=[bogus])
+    app = bootstrap(GatewaySettings(port=api_port, insecure_http=True), routes=[bogus])
     settings = ServiceSettings(nats_url=stack.nats_url, store_url="memory://", data_dir=tmp_path, http_port=0)
     await app.start(settings)
     try:
@@ -83,7 +83,7 @@ async def test_gateway_serves_when_every_route_is_in_the_schema(stack: Stack, tm
     commands = [r for r in ROUTES if r.kind == "command"]
     assert not route_problems(registry, commands)
     api_port = free_port()
-    app = bootstrap(GatewaySettings(port=api_port), routes=commands)
+    app = bootstrap(GatewaySettings(port=api_port, insecure_http=True), routes=commands)
     settings = ServiceSettings(nats_url=stack.nats_url, store_url="memory://", data_dir=tmp_path, http_port=0)
     await app.start(settings)
     try:

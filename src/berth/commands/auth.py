@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from .. import config
 from ..client import ApiProblem, Client
@@ -16,14 +17,15 @@ def login(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("BERTH_TOKEN") or ""
     if not token:
         token = sys.stdin.readline().strip() if args.token_stdin else getpass.getpass("API token: ").strip()
-    client = Client(server=args.server, token=token, tenant=args.tenant or "")
+    ca_file = str(Path(args.ca_file).resolve()) if args.ca_file else ""
+    client = Client(server=args.server, token=token, tenant=args.tenant or "", ca_file=ca_file)
     try:
         me = client.get("/api/v1/whoami")
     except ApiProblem as exc:
         print(exc.render(), file=sys.stderr)
         return 1
     tenant = args.tenant or _default_tenant(client)
-    path = config.save(config.CliConfig(server=args.server, token=token, tenant=tenant))
+    path = config.save(config.CliConfig(server=args.server, token=token, tenant=tenant, ca_file=ca_file))
     print(f"logged in to {args.server} as {me['user']}; saved to {path}")
     if tenant:
         print(f"default tenant: {tenant} (change it with `berth login --tenant T` or --tenant on a command)")
@@ -53,7 +55,8 @@ def logout(args: argparse.Namespace) -> int:
 def whoami(args: argparse.Namespace) -> int:
     cfg = config.load()
     try:
-        me = Client(server=cfg.server, token=cfg.token, tenant=cfg.tenant).get("/api/v1/whoami")
+        client = Client(server=cfg.server, token=cfg.token, tenant=cfg.tenant, ca_file=cfg.ca_file)
+        me = client.get("/api/v1/whoami")
     except ApiProblem as exc:
         print(exc.render(), file=sys.stderr)
         return 1
@@ -63,7 +66,8 @@ def whoami(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("login", help="check a token against the gateway and save it (0600)")
-    p.add_argument("--server", required=True, help="gateway URL, e.g. http://127.0.0.1:8080")
+    p.add_argument("--server", required=True, help="gateway URL, e.g. https://127.0.0.1:8080")
+    p.add_argument("--ca-file", help="PEM CA to verify the gateway with (saved; `berth up`: <data dir>/gateway-ca.pem)")
     p.add_argument("--token", help="API token (else $BERTH_TOKEN, else asked for)")
     p.add_argument("--token-stdin", action="store_true", help="read the token from stdin")
     p.add_argument("--tenant", help="default tenant for later commands")

@@ -28,7 +28,8 @@ def client_for(args: argparse.Namespace) -> Client:
     if not server:
         raise ApiProblem(0, "not logged in: run `berth login --server URL` first")
     tenant = args.tenant or os.environ.get("BERTH_TENANT") or cfg.tenant
-    return Client(server=server, token=token, tenant=tenant)
+    ca_file = os.environ.get("BERTH_CA_FILE") or cfg.ca_file
+    return Client(server=server, token=token, tenant=tenant, ca_file=ca_file)
 
 
 def command(fn: Run) -> Callable[[argparse.Namespace], int]:

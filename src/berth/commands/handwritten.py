@@ -16,7 +16,7 @@ HANDWRITTEN: dict[tuple[str, ...], tuple[tuple[tuple[str, str], ...], tuple[str,
     ("login",): (
         (("GET", "/api/v1/whoami"), ("GET", "/api/v1/tenants")),
         (
-            "berth login --server http://127.0.0.1:8080 --token-stdin < token.txt",
+            "berth login --server https://127.0.0.1:8080 --ca-file .berth/gateway-ca.pem --token-stdin < token.txt",
             "berth login --server https://berth.example.com --tenant acme",
         ),
     ),

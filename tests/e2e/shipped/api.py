@@ -4,6 +4,7 @@ reports exactly what the gateway said), and a receiver standing in for a chat we
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 import urllib.error
@@ -41,6 +42,7 @@ class Api:
     url: str
     token: str
     tenant: str = ""
+    ca_file: str | None = None  # the CA the gateway's certificate is checked against
     calls: list[Reply] = field(default_factory=list)
 
     def call(self, method: str, path: str, body: Any = None, *, tenant: str | None = None, **headers: str) -> Reply:
@@ -56,7 +58,8 @@ class Api:
             hdrs.setdefault("Idempotency-Key", str(uuid.uuid4()))
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            context = ssl.create_default_context(cafile=self.ca_file) if self.url.startswith("https:") else None
+            with urllib.request.urlopen(req, timeout=30, context=context) as r:
                 status, raw = int(r.status), r.read()
         except urllib.error.HTTPError as exc:
             status, raw = int(exc.code), exc.read()

@@ -16,6 +16,8 @@ from berth_testkit.nats import nats_server_binary
 from berth_testkit.procs import Proc, free_port, stop_processes_under, tcp_open
 from cryptography.fernet import Fernet
 
+from berth.certs import GatewayTls, gateway_tls
+
 from .chart import CHART, ServiceChart
 from .images import SERVICES, Image
 
@@ -117,7 +119,15 @@ class ShippedStack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.gateway_port}"
+        return f"https://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def tls(self) -> GatewayTls:
+        """The gateway's serving certificate: what the chart's generated TLS Secret holds, made here
+        (once: later calls find the same files)."""
+        where = self.work / "gateway-tls"
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return gateway_tls(where, "127.0.0.1")
 
     def env_for(self, service: str, http_port: int, data_dir: Path) -> dict[str, str]:
         chart = self.charts[service]
@@ -140,6 +150,10 @@ class ShippedStack:
             "BERTH_GATEWAY_HOOKS_TOKEN": self.hooks_token,
         }
         env.update({k: fills[k] for k in chart.from_secrets})
+        # the chart mounts the TLS Secret as files; here they are this stack's own files
+        if "BERTH_GATEWAY_TLS_CERT_FILE" in env:
+            env["BERTH_GATEWAY_TLS_CERT_FILE"] = str(self.tls.cert_file)
+            env["BERTH_GATEWAY_TLS_KEY_FILE"] = str(self.tls.key_file)
         return env
 
     def start(self) -> ShippedStack:

@@ -14,7 +14,7 @@ from berth_common.runtime import ServiceApp
 
 from .backend import BusBackend
 from .context import Gateway
-from .http import build_app
+from .http import TlsSettingsError, build_app, server_ssl_context
 from .routes import ROUTES, Route
 from .schema_check import RoutesOutsideSchema, route_problems
 from .settings import GatewaySettings
@@ -47,18 +47,22 @@ class GatewayService:
             )
             return
         settings = self.settings or GatewaySettings()
+        ssl_context = server_ssl_context(settings)  # before anything listens: no TLS settings, no start
         gateway = Gateway.build(
             backend=BusBackend(svc.bus), store=svc.store, settings=settings, registry=svc.bus.registry
         )
         runner = web.AppRunner(build_app(gateway), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await site.start()
         self.runner = runner
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else settings.port
-        log.info("gateway listening", extra={"url": f"http://{settings.host}:{self.port}"})
+        scheme = "https" if ssl_context is not None else "http"
+        if ssl_context is None:
+            log.warning("gateway serves plain HTTP (BERTH_GATEWAY_INSECURE_HTTP=true): local development only")
+        log.info("gateway listening", extra={"url": f"{scheme}://{settings.host}:{self.port}"})
 
     async def stop_http(self, _: ServiceApp) -> None:
         if self.runner is not None:
@@ -77,4 +81,9 @@ def bootstrap(settings: GatewaySettings | None = None, *, routes: Sequence[Route
 
 
 def main() -> None:
-    bootstrap().main()
+    settings = GatewaySettings()
+    try:
+        server_ssl_context(settings)
+    except TlsSettingsError as exc:
+        raise SystemExit(f"berth-gateway refuses to start: {exc}") from None
+    bootstrap(settings).main()

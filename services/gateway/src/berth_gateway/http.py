@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import berth_schema
@@ -13,6 +14,7 @@ from .openapi import build_openapi
 from .operations import OperationTracker
 from .proxy import handler_for
 from .routes import PATH_PARAM_PATTERN, ROUTES
+from .settings import GatewaySettings
 from .sse import stream_events
 
 STATIC = Path(__file__).parent / "console" / "static"
@@ -70,3 +72,34 @@ def build_app(gateway: Gateway, *, track_operations: bool = True) -> web.Applica
         app.on_startup.append(start_tracker)
         app.on_cleanup.append(stop_tracker)
     return app
+
+
+class TlsSettingsError(ValueError):
+    """The gateway's TLS settings do not say how to serve: it refuses to start."""
+
+
+def server_ssl_context(settings: GatewaySettings) -> ssl.SSLContext | None:
+    """The TLS context the API is served with (TLS 1.2+), or None for plain HTTP when
+    ``BERTH_GATEWAY_INSECURE_HTTP=true`` explicitly asks for it; otherwise a TlsSettingsError."""
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if cert is None and key is None:
+        if settings.insecure_http:
+            return None
+        raise TlsSettingsError(
+            "the gateway serves HTTPS only: set BERTH_GATEWAY_TLS_CERT_FILE and BERTH_GATEWAY_TLS_KEY_FILE "
+            "(PEM files), or BERTH_GATEWAY_INSECURE_HTTP=true for plain HTTP in local development"
+        )
+    if cert is None or key is None:
+        missing = "BERTH_GATEWAY_TLS_CERT_FILE" if cert is None else "BERTH_GATEWAY_TLS_KEY_FILE"
+        given = "BERTH_GATEWAY_TLS_KEY_FILE" if cert is None else "BERTH_GATEWAY_TLS_CERT_FILE"
+        raise TlsSettingsError(f"{given} is set but {missing} is not: HTTPS needs both PEM files")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile=cert, keyfile=key)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsSettingsError(
+            f"cannot load the gateway's TLS certificate {cert} with key {key} "
+            f"(BERTH_GATEWAY_TLS_CERT_FILE / BERTH_GATEWAY_TLS_KEY_FILE): {exc}"
+        ) from None
+    return context

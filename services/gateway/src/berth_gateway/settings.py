@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -10,6 +12,11 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BERTH_GATEWAY_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
+    # PEM files: with both the gateway serves HTTPS only; with neither it refuses to start unless
+    # insecure_http says plain HTTP is wanted (local development)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    insecure_http: bool = False
     port: int = Field(default=8080, ge=0, le=65535)
     admin_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("BERTH_ADMIN_TOKEN", "BERTH_GATEWAY_ADMIN_TOKEN")
