@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -313,7 +314,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
-_NAME = __import__("re").compile(NAME_PATTERN)
+_NAME = re.compile(NAME_PATTERN)
 
 
 def resolve_tenant(request: web.Request, p: Principal, *, required: bool) -> str | None:
