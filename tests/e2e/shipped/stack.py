@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import string
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from berth_schema.bus_permissions import new_password, password_variable
 from berth_testkit.nats import nats_server_binary
 from berth_testkit.procs import Proc, free_port, stop_processes_under, tcp_open
 from cryptography.fernet import Fernet
@@ -24,18 +24,6 @@ from .images import SERVICES, Image
 AUTHORIZATION = CHART / "files" / "nats-authorization.conf"
 
 
-def password_variable(identity: str) -> str:
-    """The variable the chart's authorization file reads a service's password from."""
-    return "BERTH_NATS_PASSWORD_" + identity.upper().replace("-", "_")
-
-
-def alnum_password(length: int = 32) -> str:
-    """Like the chart's ``randAlphaNum 32``: nats-server parses a ``$VAR`` value as a config value, so
-    token_urlsafe's '-' or '_' at the start (or all digits) would not be read as a password."""
-    alphabet = string.ascii_letters + string.digits
-    return secrets.choice(string.ascii_letters) + "".join(secrets.choice(alphabet) for _ in range(length - 1))
-
-
 @dataclass
 class ChartNats:
     """nats-server with JetStream and the chart's generated authorization (each service its own
@@ -44,7 +32,7 @@ class ChartNats:
     work: Path
     port: int = field(default_factory=free_port)
     monitor_port: int = field(default_factory=free_port)
-    passwords: dict[str, str] = field(default_factory=lambda: {s: alnum_password() for s in SERVICES})
+    passwords: dict[str, str] = field(default_factory=lambda: {s: new_password() for s in SERVICES})
     proc: Proc | None = None
 
     @property

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from berth_schema.queries import NAME_PATTERN as NAME_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 Name = Annotated[
     str,
     Field(min_length=1, max_length=63, pattern=NAME_PATTERN, description="DNS label: a-z, 0-9, '-'"),
